@@ -1,0 +1,176 @@
+"""Typed settings, loaded from YAML and validated once.
+
+Every field has a docstring; a wrong value raises :class:`~codeeval_rl.errors.ConfigError`
+naming the key path and the value, e.g. ``evaluation.test_timeout = -1: must be > 0``.
+The CLI and YAML files only fill these classes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from codeeval_rl.errors import ConfigError
+
+__all__ = [
+    "Settings",
+    "SandboxSettings",
+    "EvaluationSettings",
+    "CodeQualitySettings",
+    "load_yaml",
+    "load_sandbox_settings",
+    "load_evaluation_settings",
+    "parse_settings",
+    "CONFIG_DIR",
+]
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+S = TypeVar("S", bound="Settings")
+
+
+class Settings(BaseModel):
+    """Base: unknown keys are errors, values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class SandboxSettings(Settings):
+    """How the sandbox isolates and limits programs (``sandbox:`` section)."""
+
+    workers: int = Field(0, ge=0, le=256)
+    """Parallel workers (fork servers); 0 means one per CPU core."""
+    wall_time_s: float = Field(10.0, gt=0, le=3600)
+    """Default wall-clock limit per run, seconds."""
+    cpu_time_s: float | None = Field(None, gt=0, le=3600)
+    """Default CPU-time limit per run; ``null`` means equal to the wall limit."""
+    memory_mb: int = Field(512, ge=16, le=1 << 20)
+    """Default memory limit per run (cgroup), MiB."""
+    max_processes: int = Field(64, ge=1, le=100000)
+    """Default limit on processes and threads per run."""
+    output_bytes: int = Field(1 << 20, ge=1024)
+    """Default cap on stdout and on stderr, bytes each; more is cut and flagged."""
+    file_size_bytes: int = Field(16 << 20, ge=0)
+    """Largest file a run may write (RLIMIT_FSIZE)."""
+    open_files: int = Field(256, ge=16, le=1 << 20)
+    """RLIMIT_NOFILE per run."""
+    compile_wall_time_s: float = Field(30.0, gt=0, le=3600)
+    """Wall-clock limit for compiling one program."""
+    compile_memory_mb: int = Field(2048, ge=64)
+    """Memory limit for compiling one program, MiB."""
+    cache_dir: str = ""
+    """Compile cache directory; empty means ``$XDG_CACHE_HOME/codeeval-rl/compile``."""
+    python_executable: str = "/usr/bin/python3"
+    """Interpreter of the Python fork server; it must live outside /root (the sandbox user cannot read it)."""
+    seccomp: bool = True
+    """Install the seccomp filter where libseccomp's Python binding is available."""
+    require_seccomp: bool = False
+    """Fail instead of running without a seccomp filter when libseccomp is missing."""
+    uid_base: int = Field(61000, ge=1000, le=(1 << 31) - 1000)
+    """First of the unprivileged user ids given to workers (one per worker)."""
+
+
+class CodeQualitySettings(Settings):
+    """``evaluation.code_quality``: the quality level's checks."""
+
+    enable_pep8: bool = True
+    """Run ruff's style and bug rules on Python code."""
+    max_complexity: int = Field(10, ge=1, le=1000)
+    """Cyclomatic complexity above which a function loses quality score."""
+    security_checks: bool = True
+    """Run bandit's security checks on Python code."""
+
+
+class EvaluationSettings(Settings):
+    """The ``evaluation:`` section users write; the keys are fixed (DESIGN.md)."""
+
+    syntax_weight: float = Field(0.2, ge=0)
+    """Weight of the syntax level."""
+    execution_weight: float = Field(0.3, ge=0)
+    """Weight of the execution level."""
+    test_case_weight: float = Field(0.3, ge=0)
+    """Weight of the tests level."""
+    quality_weight: float = Field(0.1, ge=0)
+    """Weight of the quality level."""
+    efficiency_weight: float = Field(0.1, ge=0)
+    """Weight of the efficiency level."""
+    test_timeout: float = Field(5.0, gt=0, le=3600)
+    """Wall-clock limit per test run, seconds."""
+    memory_limit: int = Field(512, ge=16)
+    """Memory limit per test run, MiB."""
+    code_quality: CodeQualitySettings = CodeQualitySettings()
+    """Quality checks."""
+    shaping: Literal["binary", "partial", "graded"] = "graded"
+    """How levels become a reward: ``binary`` (1 iff all tests pass), ``partial``
+    (fraction of tests passed), ``graded`` (weighted sum of the five levels)."""
+    quality_requires_pass: bool = True
+    """Quality and efficiency count only when all tests pass (against reward hacking)."""
+
+
+def _describe(err: dict[str, Any], section: str) -> str:
+    loc = ".".join(str(p) for p in (section, *err.get("loc", ())) if p != "")
+    value = err.get("input")
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "extra_forbidden":
+        return f"{loc}: unknown key"
+    if err.get("type") == "missing":
+        return f"{loc}: required key is missing"
+    return f"{loc} = {value!r}: {msg}"
+
+
+def parse_settings(model: type[S], data: Any, section: str = "", source: str = "") -> S:
+    """Validate ``data`` into ``model``; raise :class:`ConfigError` naming every bad key."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        where = f" in {source}" if source else ""
+        raise ConfigError(f"{section or 'settings'}{where} must be a mapping, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = f"{source}: " if source else ""
+        lines = [_describe(e, section) for e in exc.errors()]
+        raise ConfigError(where + "; ".join(lines)) from None
+
+
+def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a YAML mapping; a missing or malformed file raises :class:`ConfigError`."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _load_section(model: type[S], path: str | os.PathLike[str] | None, section: str) -> S:
+    if path is None:
+        return model()
+    data = load_yaml(path)
+    if section in data:
+        body = data[section]
+    elif data and not data.keys() - model.model_fields.keys():
+        body = data  # a flat file holding only this section's keys
+    else:
+        body = {}  # a combined config without this section: defaults
+    return parse_settings(model, body, section=section, source=str(path))
+
+
+def load_sandbox_settings(path: str | os.PathLike[str] | None = None) -> SandboxSettings:
+    """Settings from the ``sandbox:`` section of ``path`` (defaults when ``None``)."""
+    return _load_section(SandboxSettings, path, "sandbox")
+
+
+def load_evaluation_settings(path: str | os.PathLike[str] | None = None) -> EvaluationSettings:
+    """Settings from the ``evaluation:`` section of ``path`` (defaults when ``None``)."""
+    return _load_section(EvaluationSettings, path, "evaluation")

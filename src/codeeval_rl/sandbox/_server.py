@@ -1,0 +1,707 @@
+"""The fork server: a small, warm process that runs inside the isolation and forks once per program.
+
+This file is run by the *system* Python (``python3 -S -I``) inside bubblewrap, as root of the
+sandbox's own PID, mount, network, IPC and UTS namespaces, with only the capabilities it needs.
+It imports nothing from ``codeeval_rl`` (that package lives in a virtual environment the sandbox
+cannot see) and only the standard library plus libseccomp's binding when present.
+
+Protocol (on fds 0 and 1): frames of a 4-byte big-endian length and a UTF-8 JSON object.
+The host sends ``{"op": "run", ...}`` and reads one reply per request; ``{"op": "ping"}``
+answers the server's capabilities. Per run the server:
+
+1. forks a child that joins the worker's cgroup (memory and pids limits), gets a fresh
+   mount namespace with an empty tmpfs working directory and a private /tmp, writes the
+   program's files, drops to the worker's unprivileged uid, sets rlimits, installs the
+   seccomp filter and either execs the program or (Python) runs the source in this warm
+   interpreter;
+2. feeds stdin and reads stdout/stderr while the child runs, up to the output cap;
+3. on exit, timeout or output overflow kills every process of the worker's uid and reaps
+   them (the server is a child subreaper), then reads the cgroup's peak memory and OOM count.
+
+The working directory and /tmp are tmpfs mounts that belong to the child's mount namespace:
+the kernel frees them when its last process dies, so no file outlives a run.
+"""
+
+import ctypes
+import errno
+import json
+import os
+import select
+import signal
+import struct
+import sys
+import time
+
+# Modules user programs commonly import: importing them once here makes every fork warm.
+for _name in (
+    "collections", "itertools", "functools", "math", "heapq", "bisect", "re", "string",
+    "random", "typing", "dataclasses", "io", "traceback", "copy", "operator", "fractions",
+    "decimal", "statistics", "json", "enum", "abc", "threading", "atexit", "types",
+    "unittest", "hashlib", "datetime", "array", "textwrap",
+):
+    try:
+        __import__(_name)
+    except Exception:  # pragma: no cover - a trimmed system Python
+        pass
+
+import atexit  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS = 0x00020000
+MS_PRIVATE = 1 << 18
+MS_REC = 16384
+MS_NOSUID = 2
+MS_NODEV = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+
+WORKDIR = "/sandbox"
+CG_ROOT = "/.cg"
+CACHE = "/cache"
+SCRATCH = "/scratch"
+ENV_ALLOW = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "HOME": WORKDIR,
+    "TMPDIR": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONIOENCODING": "utf-8",
+}
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def _check(ret, what):
+    if ret != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"{what}: {os.strerror(e)}")
+
+
+# --------------------------------------------------------------------------------------------
+# seccomp: built once with libseccomp, exported as raw BPF, loaded per child with one prctl.
+DENIED = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
+    "chroot", "unshare", "setns", "bpf", "keyctl", "add_key", "request_key", "kexec_load",
+    "kexec_file_load", "reboot", "init_module", "finit_module", "delete_module",
+    "perf_event_open", "swapon", "swapoff", "userfaultfd", "open_by_handle_at",
+    "name_to_handle_at", "iopl", "ioperm", "acct", "settimeofday", "clock_settime",
+    "syslog", "quotactl", "fanotify_init", "lookup_dcookie", "move_mount", "open_tree",
+    "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr", "personality",
+)
+CLONE_NS_FLAGS = (0x10000000, 0x20000000, 0x40000000, 0x04000000, 0x08000000, 0x00020000, 0x02000000)
+
+
+def build_seccomp():
+    """Return (prog, keepalive) for the filter, or (None, reason) when libseccomp is missing."""
+    if "/usr/lib/python3/dist-packages" not in sys.path:
+        sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        import seccomp  # type: ignore
+    except Exception as exc:  # noqa: BLE001
+        return None, f"libseccomp binding unavailable: {exc}"
+    f = seccomp.SyscallFilter(seccomp.ALLOW)
+    eperm = seccomp.ERRNO(errno.EPERM)
+    for name in DENIED:
+        try:
+            f.add_rule(eperm, name)
+        except Exception:  # noqa: BLE001 - syscall unknown on this architecture
+            pass
+    # Only UNIX-domain sockets: no network stack at all, even inside the empty netns.
+    f.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.NE, 1))
+    # No new namespaces through clone; clone3 hides its flags in memory, so make libc fall back.
+    for flag in CLONE_NS_FLAGS:
+        f.add_rule(eperm, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    try:
+        f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    except Exception:  # noqa: BLE001
+        pass
+    r, w = os.pipe()
+    with os.fdopen(w, "wb") as wf:
+        f.export_bpf(wf)
+    with os.fdopen(r, "rb") as rf:
+        raw = rf.read()
+    n = len(raw) // 8
+    arr = (SockFilter * n)()
+    ctypes.memmove(arr, raw, len(raw))
+    prog = SockFprog(n, ctypes.cast(arr, ctypes.POINTER(SockFilter)))
+    return (prog, arr), ""
+
+
+# --------------------------------------------------------------------------------------------
+class Cgroup:
+    """The worker's cgroup, bound at /.cg/<controller> by the host. Files we write are root's."""
+
+    def __init__(self):
+        self.version = 0
+        self.dirs = {}
+        if os.path.isdir(CG_ROOT):
+            for name in sorted(os.listdir(CG_ROOT)):
+                self.dirs[name] = os.path.join(CG_ROOT, name)
+        if "unified" in self.dirs:
+            self.version = 2
+        elif "memory" in self.dirs:
+            self.version = 1
+        self._last = {}
+
+    def _write(self, ctrl, fname, value):
+        key = (ctrl, fname)
+        if fname != "cgroup.procs" and self._last.get(key) == value:
+            return
+        with open(os.path.join(self.dirs[ctrl], fname), "w") as f:
+            f.write(value)
+        self._last[key] = value
+
+    def _read(self, ctrl, fname):
+        try:
+            with open(os.path.join(self.dirs[ctrl], fname)) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def prepare(self, mem_bytes, nproc):
+        if self.version == 1:
+            self._write("memory", "memory.limit_in_bytes", str(mem_bytes))
+            if "pids" in self.dirs:
+                self._write("pids", "pids.max", str(nproc))
+        elif self.version == 2:
+            self._write("unified", "memory.max", str(mem_bytes))
+            self._write("unified", "memory.swap.max", "0")
+            self._write("unified", "pids.max", str(nproc))
+
+    def start_peak(self):
+        """Reset the peak and return the usage now (page cache left by earlier runs)."""
+        try:
+            if self.version == 1:
+                with open(os.path.join(self.dirs["memory"], "memory.max_usage_in_bytes"), "w") as f:
+                    f.write("0")
+                return int(self._read("memory", "memory.usage_in_bytes") or 0)
+            if self.version == 2:
+                # Since Linux 6.12 a write to memory.peak resets the peak seen through that fd.
+                self._peak_fd = os.open(os.path.join(self.dirs["unified"], "memory.peak"), os.O_RDWR)
+                os.write(self._peak_fd, b"reset\n")
+                return int(self._read("unified", "memory.current") or 0)
+        except (OSError, ValueError):
+            self._peak_fd = None
+        return None
+
+    def peak(self):
+        """Peak usage since :meth:`start_peak`, or None where the kernel cannot tell."""
+        try:
+            if self.version == 1:
+                return int(self._read("memory", "memory.max_usage_in_bytes") or 0)
+            fd = getattr(self, "_peak_fd", None)
+            if fd is not None:
+                self._peak_fd = None
+                try:
+                    return int(os.pread(fd, 64, 0).strip() or 0)
+                finally:
+                    os.close(fd)
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def join(self):
+        """Called in the child, still as root: move this process into the worker's cgroup(s)."""
+        for ctrl in self.dirs:
+            with open(os.path.join(self.dirs[ctrl], "cgroup.procs"), "w") as f:
+                f.write("0")
+
+    def oom_kills(self):
+        text = self._read("memory", "memory.oom_control") if self.version == 1 else self._read("unified", "memory.events")
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "oom_kill":
+                return int(parts[1])
+        return 0
+
+
+# --------------------------------------------------------------------------------------------
+class Server:
+    def __init__(self, uid):
+        self.uid = uid
+        self.cg = Cgroup()
+        self.seccomp, self.seccomp_reason = build_seccomp()
+        self.serial = 0
+        self._maxrss = 0
+        _check(LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER")
+        # The program's leftovers are our children as subreaper: reap them ourselves.
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("-1000")
+        except OSError:
+            pass
+
+    # ---- child side ------------------------------------------------------------------------
+    def _child_setup(self, req, files, workdir_size, fds, exec_status_w):
+        """Runs in the forked child as root; returns only in the program's final identity."""
+        stdin_r, stdout_w, stderr_w = fds
+        limits = req["limits"]
+        os.setsid()
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        self.cg.join()
+        _check(LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+        _check(LIBC.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+        cwd = req.get("cwd") or WORKDIR
+        if cwd == WORKDIR:
+            opts = f"size={workdir_size},mode=0755,uid={self.uid},gid={self.uid}".encode()
+            _check(LIBC.mount(b"tmpfs", WORKDIR.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts), "mount workdir")
+            for name, text in files.items():
+                path = os.path.join(WORKDIR, name)
+                d = os.path.dirname(path)
+                if d != WORKDIR:
+                    os.makedirs(d, exist_ok=True)
+                    os.chown(d, self.uid, self.uid)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.chown(path, self.uid, self.uid)
+        opts = f"size={workdir_size},mode=1777".encode()
+        _check(LIBC.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts), "mount /tmp")
+        os.chdir(cwd)
+        os.dup2(stdin_r, 0)
+        os.dup2(stdout_w, 1)
+        os.dup2(stderr_w, 2)
+        keep = exec_status_w if exec_status_w is not None else -1
+        if keep >= 0:
+            os.dup2(keep, 3)
+            os.closerange(4, 65536)
+        else:
+            os.closerange(3, 65536)
+        import resource as R
+
+        cpu = max(1, int(limits["cpu"] + 0.999))
+        R.setrlimit(R.RLIMIT_CPU, (cpu, cpu + 1))
+        R.setrlimit(R.RLIMIT_FSIZE, (limits["fsize"], limits["fsize"]))
+        R.setrlimit(R.RLIMIT_NOFILE, (limits["nofile"], limits["nofile"]))
+        R.setrlimit(R.RLIMIT_NPROC, (limits["nproc"], limits["nproc"]))
+        R.setrlimit(R.RLIMIT_CORE, (0, 0))
+        os.setgroups([])
+        os.setresgid(self.uid, self.uid, self.uid)
+        os.setresuid(self.uid, self.uid, self.uid)
+        LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        if self.seccomp is not None:
+            prog = self.seccomp[0]
+            _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
+        if req.get("mode") != "python":
+            # exec keeps ignored signals ignored: give the program the defaults a shell would.
+            for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ, signal.SIGXCPU):
+                signal.signal(sig, signal.SIG_DFL)
+        env = dict(ENV_ALLOW)
+        env.update(req.get("env") or {})
+        return env, (3 if keep >= 0 else None)
+
+    def _run_python_in_child(self, req, env):
+        """Run Python source in this warm interpreter, as ``python3 main.py`` would."""
+        import io
+
+        os.environ.clear()
+        os.environ.update(env)
+        sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8", errors="surrogateescape")
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8", errors="backslashreplace", line_buffering=False)
+        sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8", errors="backslashreplace", line_buffering=True)
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+        filename = req.get("filename", "main.py")
+        sys.argv = [filename] + list(req.get("args") or [])
+        sys.path[:] = [os.getcwd()] + [p for p in sys.path if p.startswith("/usr/lib/python3")]
+        main = types.ModuleType("__main__")
+        main.__file__ = os.path.join(os.getcwd(), filename)
+        main.__builtins__ = __builtins__
+        sys.modules["__main__"] = main
+        import builtins
+
+        builtins.exit = builtins.quit = _exit_builtin
+        code = 0
+        try:
+            compiled = compile(req["source"], main.__file__, "exec")
+            exec(compiled, main.__dict__)  # noqa: S102 - this is the sandboxed program
+        except SystemExit as e:
+            code = _exit_code(e.code)
+        except BaseException:  # noqa: BLE001 - report like the interpreter does
+            etype, value, tb = sys.exc_info()
+            # Hide this server's own frame, as a fresh interpreter shows none of ours.
+            traceback.print_exception(etype, value, tb.tb_next if tb is not None else None)
+            code = 1
+        try:
+            threading._shutdown()  # join non-daemon threads, as interpreter exit does
+            atexit._run_exitfuncs()
+        except SystemExit as e:
+            code = _exit_code(e.code)
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
+            code = code or 1
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - a closed or broken pipe
+                code = code or 120
+        os._exit(code)
+
+    # ---- parent side -----------------------------------------------------------------------
+    def run(self, req):
+        limits = req["limits"]
+        mem = int(limits["mem"])
+        self.cg.prepare(mem, int(limits["nproc"]))
+        oom_before = self.cg.oom_kills()
+        base = self.cg.start_peak()
+        files = dict(req.get("files") or {})
+        workdir_size = max(1 << 20, int(limits.get("disk", mem)))
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        st_r = st_w = None
+        python = req.get("mode") == "python"
+        if not python:
+            st_r, st_w = os.pipe2(os.O_CLOEXEC)
+        t0 = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # ---- child
+            try:
+                env, st_fd = self._child_setup(req, files, workdir_size, (in_r, out_w, err_w), st_w)
+                if python:
+                    self._run_python_in_child(req, env)
+                else:
+                    os.set_inheritable(st_fd, False)
+                    argv = req["argv"]
+                    try:
+                        os.execve(argv[0], argv, env)
+                    except OSError as e:
+                        os.write(st_fd, f"exec {argv[0]}: {e.strerror}".encode())
+                        os._exit(127)
+            except BaseException as e:  # noqa: BLE001 - setup failed: our fault, say why
+                msg = b"\x00CODEEVAL-SETUP\x00" + f"sandbox setup failed: {type(e).__name__}: {e}".encode()
+                for fd in (err_w, 2):  # err_w before the fds are rearranged, 2 after
+                    try:
+                        os.write(fd, msg)
+                        break
+                    except OSError:
+                        continue
+                os._exit(126)
+            os._exit(0)
+        # ---- parent
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        if st_w is not None:
+            os.close(st_w)
+        reply = self._supervise(pid, req, limits, t0, in_w, out_r, err_r)
+        if st_r is not None:
+            try:
+                msg = os.read(st_r, 4096)
+            finally:
+                os.close(st_r)
+            if msg:
+                reply["setup_error"] = msg.decode("utf-8", "replace")
+        err = reply["stderr_bytes"]
+        marker = err.find(b"\x00CODEEVAL-SETUP\x00")
+        if marker >= 0:
+            reply["setup_error"] = err[marker + 16:].decode("utf-8", "replace")
+            reply["stderr_bytes"] = err[:marker]
+        reply["oom"] = self.cg.oom_kills() > oom_before
+        peak = self.cg.peak()
+        # Memory the run added (its cgroup's peak over the usage it started with); without a
+        # resettable cgroup peak, the largest RSS of its processes.
+        reply["peak"] = max(0, peak - base) if peak is not None and base is not None else reply["maxrss"]
+        reply["stdout"] = reply.pop("stdout_bytes").decode("utf-8", "replace")
+        reply["stderr"] = reply.pop("stderr_bytes").decode("utf-8", "replace")
+        return reply
+
+    def _supervise(self, pid, req, limits, t0, in_w, out_r, err_r):
+        cap = int(limits["out"])
+        deadline = t0 + float(limits["wall"])
+        stdin = req.get("stdin", "").encode("utf-8")
+        pidfd = os.pidfd_open(pid)
+        bufs = {out_r: bytearray(), err_r: bytearray()}
+        truncated = {out_r: False, err_r: False}
+        poller = select.poll()
+        for fd in (out_r, err_r):
+            os.set_blocking(fd, False)
+            poller.register(fd, select.POLLIN)
+        poller.register(pidfd, select.POLLIN)
+        pos = 0
+        if stdin:
+            os.set_blocking(in_w, False)
+            poller.register(in_w, select.POLLOUT)
+        else:
+            os.close(in_w)
+            in_w = -1
+        open_fds = {out_r, err_r}
+        exited = timed_out = overflow = False
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                timed_out = True
+                break
+            events = poller.poll(max(1, int((deadline - now) * 1000) + 1))
+            for fd, ev in events:
+                if fd == pidfd:
+                    exited = True
+                elif fd == in_w:
+                    try:
+                        pos += os.write(in_w, stdin[pos:pos + 65536])
+                    except BlockingIOError:
+                        pass
+                    except OSError:  # the program closed its stdin
+                        pos = len(stdin)
+                    if pos >= len(stdin) or ev & (select.POLLERR | select.POLLHUP):
+                        poller.unregister(in_w)
+                        os.close(in_w)
+                        in_w = -1
+                elif fd in open_fds:
+                    overflow |= self._drain(fd, bufs, truncated, cap, open_fds, poller)
+            if overflow or exited:
+                break
+        if exited:
+            # The program is gone; collect what is already in the pipes (a daemon may hold them open).
+            for fd in list(open_fds):
+                overflow |= self._drain(fd, bufs, truncated, cap, open_fds, poller, final=True)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _, status, ru = os.wait4(pid, 0)
+        wall = time.monotonic() - t0
+        self._maxrss = ru.ru_maxrss
+        cpu = ru.ru_utime + ru.ru_stime + self._kill_all()
+        for fd in (out_r, err_r, pidfd) + ((in_w,) if in_w >= 0 else ()):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if os.WIFSIGNALED(status):
+            code = -os.WTERMSIG(status)
+        else:
+            code = os.WEXITSTATUS(status)
+        return {
+            "exit_code": code,
+            "timed_out": timed_out,
+            "overflow": overflow,
+            "stdout_bytes": bytes(bufs[out_r]),
+            "stderr_bytes": bytes(bufs[err_r]),
+            "stdout_truncated": truncated[out_r],
+            "stderr_truncated": truncated[err_r],
+            "wall": wall,
+            "cpu": cpu,
+            "maxrss": self._maxrss * 1024,
+        }
+
+    @staticmethod
+    def _drain(fd, bufs, truncated, cap, open_fds, poller, final=False):
+        buf = bufs[fd]
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                return False
+            if not chunk:
+                poller.unregister(fd)
+                open_fds.discard(fd)
+                return False
+            room = cap - len(buf)
+            if len(chunk) > room:
+                buf += chunk[:max(room, 0)]
+                truncated[fd] = True
+                return True
+            buf += chunk
+            if not final:
+                return False
+
+    def _kill_all(self):
+        """SIGKILL every process of the worker's uid (the program's whole tree, daemons included),
+        reap them, and return the CPU seconds they used."""
+        uid = str(self.uid)
+        cpu = self._reap_all()
+        for _ in range(1000):
+            found = False
+            for name in os.listdir("/proc"):
+                if not name.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{name}/status") as f:
+                        for line in f:
+                            if line.startswith("Uid:"):
+                                if line.split()[1] == uid:
+                                    found = True
+                                    os.kill(int(name), signal.SIGKILL)
+                                break
+                except (OSError, ValueError):
+                    continue
+            if not found:
+                return cpu
+            cpu += self._reap_all()
+        return cpu
+
+    @staticmethod
+    def _reap_all():
+        cpu = 0.0
+        while True:
+            try:
+                pid, _, ru = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return cpu
+            if pid == 0:
+                return cpu
+            cpu += ru.ru_utime + ru.ru_stime
+            self._maxrss = max(self._maxrss, ru.ru_maxrss)
+
+    # ---- compile cache -----------------------------------------------------------------------
+    def compile(self, req):
+        """Compile into the shared cache once per key; later requests reuse the artifact."""
+        key = req["key"]
+        final = os.path.join(CACHE, key)
+        if os.path.isfile(os.path.join(final, ".ok")):
+            return {"cached": True, "ok": True, "output": "", "time": 0.0}
+        if os.path.isfile(os.path.join(final, ".error")):
+            with open(os.path.join(final, ".error"), encoding="utf-8") as f:
+                return {"cached": True, "ok": False, "output": f.read(), "time": 0.0}
+        self.serial += 1
+        build = os.path.join(SCRATCH, f"build-{os.getpid()}-{self.serial}")
+        os.mkdir(build, 0o700)
+        try:
+            os.chown(build, self.uid, self.uid)
+            for name, text in req["files"].items():
+                path = os.path.join(build, name)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.chown(path, self.uid, self.uid)
+            creq = {"mode": "exec", "argv": req["argv"], "limits": req["limits"], "cwd": build,
+                    "env": req.get("env") or {}, "stdin": ""}
+            r = self.run(creq)
+            output = (r["stdout"] + r["stderr"]).strip()
+            if r.get("setup_error"):
+                return {"cached": False, "ok": False, "output": output, "time": r["wall"],
+                        "setup_error": r["setup_error"]}
+            ok = r["exit_code"] == 0 and not r["timed_out"] and not r["overflow"] and not r["oom"]
+            if r["timed_out"]:
+                output = (output + "\ncompilation timed out").strip()
+            elif r["oom"]:
+                output = (output + "\ncompilation ran out of memory").strip()
+            transient = r["timed_out"] or r["oom"]
+            tmp = os.path.join(CACHE, f".tmp-{key}-{os.getpid()}-{self.serial}")
+            if not transient:
+                os.mkdir(tmp, 0o755)
+                os.chmod(tmp, 0o755)
+                if ok:
+                    for name in os.listdir(build):
+                        if name in req["files"]:
+                            continue
+                        _copy(os.path.join(build, name), os.path.join(tmp, name))
+                    open(os.path.join(tmp, ".ok"), "w").close()
+                else:
+                    with open(os.path.join(tmp, ".error"), "w", encoding="utf-8") as f:
+                        f.write(output)
+                try:
+                    os.rename(tmp, final)
+                except OSError:  # another worker finished the same key first
+                    _rmtree(tmp)
+            return {"cached": False, "ok": ok, "output": output, "time": r["wall"]}
+        finally:
+            _rmtree(build)
+
+
+def _copy(src, dst):
+    import shutil
+
+    if os.path.isdir(src):
+        shutil.copytree(src, dst)
+        for root, dirs, fnames in os.walk(dst):
+            for n in dirs + fnames:
+                os.chown(os.path.join(root, n), 0, 0)
+    else:
+        shutil.copy2(src, dst)
+        os.chown(dst, 0, 0)
+        os.chmod(dst, 0o755 if os.access(src, os.X_OK) else 0o644)
+
+
+def _rmtree(path):
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _exit_builtin(code=None):
+    raise SystemExit(code)
+
+
+def _exit_code(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except BaseException:  # noqa: BLE001
+        pass
+    return 1
+
+
+# --------------------------------------------------------------------------------------------
+def _read_exact(fd, n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _send(fd, obj):
+    body = json.dumps(obj).encode("utf-8")
+    data = struct.pack(">I", len(body)) + body
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def main():
+    uid = int(sys.argv[1])
+    os.umask(0o022)
+    # Keep the protocol on private fds so a child's dup2 over 0/1 never touches it.
+    rfd = os.dup(0)
+    wfd = os.dup(1)
+    devnull = os.open("/dev/null", os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    server = Server(uid)
+    while True:
+        head = _read_exact(rfd, 4)
+        if head is None:
+            return
+        (n,) = struct.unpack(">I", head)
+        req = json.loads(_read_exact(rfd, n))
+        try:
+            op = req.get("op")
+            if op == "ping":
+                reply = {"ok": True, "seccomp": server.seccomp is not None,
+                         "seccomp_reason": server.seccomp_reason, "cgroup": server.cg.version,
+                         "python": sys.version.split()[0]}
+            elif op == "run":
+                reply = {}
+                if req.get("compile"):
+                    creply = server.compile(req["compile"])
+                    reply["compile"] = creply
+                    if not creply["ok"] or creply.get("setup_error"):
+                        _send(wfd, reply)
+                        continue
+                reply.update(server.run(req))
+            else:
+                reply = {"error": f"unknown op {op!r}"}
+        except Exception as exc:  # noqa: BLE001 - report, keep serving
+            reply = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+        _send(wfd, reply)
+
+
+if __name__ == "__main__":
+    main()

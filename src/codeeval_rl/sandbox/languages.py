@@ -1,0 +1,143 @@
+"""One data row per language: where the source goes, how to compile it, how to run it.
+
+Adding a language is adding one :class:`Language` to :data:`LANGUAGES`. Argument templates
+may use ``{src}`` (source file name), ``{artifact}`` (the compile-cache directory holding
+the build output, read-only at run time), ``{heap_mb}`` (a heap size below the memory
+limit, for runtimes that need to be told) and ``{main}`` (Java's class name).
+
+Compilers and runtimes must be the system's (``/usr/bin``): toolchains under ``/root``
+(rustup, pyenv) are invisible to the unprivileged sandbox user.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from codeeval_rl.errors import InputError
+
+__all__ = ["Language", "LANGUAGES", "ALIASES", "get_language", "java_main_class"]
+
+
+@dataclass(frozen=True)
+class Language:
+    """How to build and run one language.
+
+    ``forkserver``: the source runs inside the warm Python fork server instead of a fresh
+    interpreter (Python only). ``compile_argv`` is ``None`` for interpreted languages.
+    ``heap_fraction``: share of the memory limit handed to the runtime's own heap flag,
+    leaving room for its code, stacks and buffers (the cgroup limit is the real one).
+    ``syntax_argv``: a syntax-only check (the evaluation engine's syntax level).
+    """
+
+    name: str
+    source_file: str
+    run_argv: tuple[str, ...]
+    compile_argv: tuple[str, ...] | None = None
+    forkserver: bool = False
+    heap_fraction: float = 0.75
+    min_memory_mb: int = 16
+    min_processes: int = 1
+    syntax_argv: tuple[str, ...] | None = None
+    version_argv: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def compiled(self) -> bool:
+        return self.compile_argv is not None
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.name: lang
+    for lang in (
+        Language(
+            name="python",
+            source_file="main.py",
+            run_argv=("{python}", "-S", "-I", "{src}"),
+            forkserver=True,
+            syntax_argv=("{python}", "-S", "-I", "-m", "py_compile", "{src}"),
+            version_argv=("{python}", "--version"),
+            extensions=(".py",),
+        ),
+        Language(
+            name="javascript",
+            source_file="main.js",
+            run_argv=("/usr/bin/node", "--max-old-space-size={heap_mb}", "--stack-size=4096", "{src}"),
+            min_memory_mb=96,
+            min_processes=16,
+            syntax_argv=("/usr/bin/node", "--check", "{src}"),
+            version_argv=("/usr/bin/node", "--version"),
+            extensions=(".js", ".mjs"),
+        ),
+        Language(
+            name="java",
+            source_file="{main}.java",
+            compile_argv=("/usr/bin/javac", "-J-Xmx512m", "-J-XX:+UseSerialGC", "-J-Xshare:auto",
+                          "-encoding", "UTF-8", "-nowarn", "-d", ".", "{src}"),
+            run_argv=("/usr/bin/java", "-Xmx{heap_mb}m", "-Xss64m", "-XX:+UseSerialGC",
+                      "-XX:CompressedClassSpaceSize=64m", "-XX:ReservedCodeCacheSize=64m",
+                      "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto",
+                      "-cp", "{artifact}", "{main}"),
+            heap_fraction=0.6,
+            min_memory_mb=192,
+            min_processes=48,
+            version_argv=("/usr/bin/java", "-version"),
+            extensions=(".java",),
+        ),
+        Language(
+            name="cpp",
+            source_file="main.cpp",
+            compile_argv=("/usr/bin/g++", "-O2", "-std=gnu++17", "-pipe", "-o", "main", "{src}", "-lm"),
+            run_argv=("{artifact}/main",),
+            syntax_argv=("/usr/bin/g++", "-std=gnu++17", "-fsyntax-only", "{src}"),
+            version_argv=("/usr/bin/g++", "--version"),
+            extensions=(".cpp", ".cc", ".cxx"),
+        ),
+        Language(
+            name="c",
+            source_file="main.c",
+            compile_argv=("/usr/bin/gcc", "-O2", "-std=gnu11", "-pipe", "-o", "main", "{src}", "-lm"),
+            run_argv=("{artifact}/main",),
+            syntax_argv=("/usr/bin/gcc", "-std=gnu11", "-fsyntax-only", "{src}"),
+            version_argv=("/usr/bin/gcc", "--version"),
+            extensions=(".c",),
+        ),
+        Language(
+            name="rust",
+            source_file="main.rs",
+            compile_argv=("/usr/bin/rustc", "-O", "--edition", "2021", "-o", "main", "{src}"),
+            run_argv=("{artifact}/main",),
+            min_processes=4,
+            syntax_argv=("/usr/bin/rustc", "--edition", "2021", "--crate-type", "bin", "--emit=metadata", "-o", "/tmp/syntax.rmeta", "{src}"),
+            version_argv=("/usr/bin/rustc", "--version"),
+            extensions=(".rs",),
+        ),
+    )
+}
+
+ALIASES = {"py": "python", "python3": "python", "js": "javascript", "node": "javascript",
+           "c++": "cpp", "cxx": "cpp", "rs": "rust"}
+
+
+def get_language(name: str) -> Language:
+    """The row for ``name`` (case-insensitive, common aliases allowed) or :class:`InputError`."""
+    key = ALIASES.get(name.strip().lower(), name.strip().lower())
+    try:
+        return LANGUAGES[key]
+    except KeyError:
+        raise InputError(
+            f"unknown language {name!r}; supported: {', '.join(sorted(LANGUAGES))}"
+        ) from None
+
+
+_JAVA_PUBLIC_CLASS = re.compile(r"^\s*public\s+(?:final\s+|abstract\s+)*class\s+([A-Za-z_$][\w$]*)", re.M)
+_JAVA_MAIN = re.compile(r"class\s+([A-Za-z_$][\w$]*)[^{]*\{(?:(?!\bclass\b).)*?static\s+void\s+main\s*\(", re.S)
+
+
+def java_main_class(source: str) -> str:
+    """The class whose file name javac requires: the public class, else the one with ``main``."""
+    m = _JAVA_PUBLIC_CLASS.search(source)
+    if m:
+        return m.group(1)
+    m = _JAVA_MAIN.search(source)
+    return m.group(1) if m else "Main"

@@ -1,0 +1,418 @@
+"""The public sandbox: a pool of isolated fork servers behind ``run`` and ``run_many``.
+
+Threat model
+============
+The programs are untrusted and machine-written: buggy, greedy, sometimes adversarial
+(reward hacking), not written by a human attacker with kernel exploits at hand.
+
+Guaranteed, on a Linux host where we run as root (e.g. in a container) with bubblewrap,
+cgroups (v1 or v2) and libseccomp's Python binding:
+
+* **No network.** Each worker has its own network namespace holding only a loopback that
+  is down; host services on 127.0.0.1 are unreachable. The seccomp filter also refuses
+  every socket family but AF_UNIX.
+* **Read-only host, invisible secrets.** The program sees only /usr, /bin, /lib*, /sbin, a
+  few named files of /etc (no passwd/shadow of the host), a new /proc of its own PID
+  namespace and a minimal /dev. It runs in a fresh, empty tmpfs working directory
+  (``/sandbox``, also ``$HOME``) with a private tmpfs /tmp; both belong to the run's own
+  mount namespace and vanish with it. No home directories, no /root, no /work, no host
+  /tmp. The environment is a fixed allow-list (PATH, LANG, LC_ALL, HOME, TMPDIR and a few
+  Python variables).
+* **No reach into host processes.** Each worker has its own PID namespace; the program
+  runs as an unprivileged uid unique to its worker (locked per host), with no
+  capabilities and ``no_new_privs``: it cannot see, signal or ptrace host processes,
+  other workers' programs or its own fork server.
+* **Hard limits.** Wall time (the server kills on the deadline), CPU time (RLIMIT_CPU),
+  memory (cgroup ``memory.max``/``memory.limit_in_bytes``, no swap: a real limit that
+  also holds for the JVM and node, whose heap flags are set below it), processes and
+  threads (cgroup pids and RLIMIT_NPROC), file size (RLIMIT_FSIZE), open files
+  (RLIMIT_NOFILE), disk (the tmpfs size, charged to the memory cgroup too) and output
+  (stdout and stderr are read while the program runs and capped; overflow kills it and
+  is flagged).
+* **Denied syscalls** (seccomp, EPERM): ptrace and process_vm_*, mount and the new mount
+  API, unshare/setns and namespace flags to clone, bpf, keyctl/add_key/request_key,
+  kexec, reboot, module loading, perf_event_open, userfaultfd, swapon/off,
+  open_by_handle_at, iopl/ioperm, clock setting, syslog, personality; sockets other than
+  AF_UNIX.
+* **Nothing survives a run.** At exit, timeout or overflow every process of the worker's
+  uid is SIGKILLed and reaped (the server is a child subreaper), daemons included; the
+  tmpfs mounts die with the run's mount namespace.
+
+Not guaranteed:
+
+* Kernel vulnerabilities: this is namespaces + seccomp + cgroups, not a VM. For code
+  written by a human attacker use a VM (gVisor, Firecracker) around the whole service.
+* Timing side channels, CPU cache contention, and fairness between concurrent runs
+  beyond the per-run limits; run times vary with host load.
+* Denial of service of the host's page cache or disk bandwidth by reads of system files.
+* Without cgroups (no writable memory controller) memory and process limits are not
+  enforced: the sandbox refuses to start unless ``allow_no_cgroups`` is given.
+* Without libseccomp's binding the syscall filter is absent (``capabilities()`` says so;
+  ``require_seccomp`` refuses instead).
+* Running as a non-root user is not supported: the isolation needs to switch uids and
+  manage cgroups.
+"""
+
+from __future__ import annotations
+
+import os
+import hashlib
+import signal
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path, PurePosixPath
+from queue import Queue
+from typing import Any
+
+from codeeval_rl.config import SandboxSettings, load_sandbox_settings
+from codeeval_rl.errors import InputError, SandboxError, SandboxUnavailable
+from codeeval_rl.sandbox.cgroups import CgroupLayout, detect, sweep_stale
+from codeeval_rl.sandbox.languages import Language, get_language, java_main_class
+from codeeval_rl.sandbox.worker import Worker
+from codeeval_rl.types import ExecutionResult, Limits, Program, Status
+
+__all__ = ["Sandbox", "default_cache_dir", "classify"]
+
+_MEMORY_MESSAGES = (
+    "MemoryError", "java.lang.OutOfMemoryError", "JavaScript heap out of memory",
+    "std::bad_alloc", "memory allocation of", "Cannot allocate memory",
+)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "codeeval-rl" / "compile"
+
+
+def _validate(program: Program) -> Language:
+    if not isinstance(program, Program):
+        raise InputError(f"expected a Program, got {type(program).__name__}")
+    lang = get_language(program.language)
+    if not program.source.strip():
+        raise InputError("empty source: nothing to run")
+    for what, text in (("source", program.source), ("stdin", program.stdin), *program.files.items()):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(f"{what} is not valid Unicode text at offset {exc.start}") from None
+    for name in program.files:
+        p = PurePosixPath(name)
+        if p.is_absolute() or ".." in p.parts or not name or name.startswith("."):
+            raise InputError(f"file name {name!r} must be a plain relative path")
+    return lang
+
+
+def classify(reply: dict[str, Any], limits: Limits) -> tuple[Status, str]:
+    """Map the server's raw facts about a run to a :class:`Status` and a one-line reason."""
+    if reply.get("setup_error"):
+        return Status.SANDBOX_ERROR, reply["setup_error"]
+    code = reply.get("exit_code")
+    if reply.get("overflow"):
+        return Status.OUTPUT_LIMIT, f"output exceeded {limits.output_bytes} bytes"
+    if reply.get("timed_out"):
+        return Status.TIMEOUT, f"wall time limit of {limits.wall_time_s:g}s exceeded"
+    if reply.get("oom"):
+        return Status.MEMORY_LIMIT, f"memory limit of {limits.memory_mb} MB exceeded (killed)"
+    if code in (-signal.SIGXCPU,) or (code == -signal.SIGKILL and reply.get("cpu", 0) >= limits.effective_cpu_time_s):
+        return Status.TIMEOUT, f"CPU time limit of {limits.effective_cpu_time_s:g}s exceeded"
+    if code == 0:
+        return Status.OK, ""
+    stderr = reply.get("stderr", "")
+    tail = stderr[-4000:]
+    if any(m in tail for m in _MEMORY_MESSAGES):
+        return Status.MEMORY_LIMIT, f"out of memory (limit {limits.memory_mb} MB)"
+    if code == -signal.SIGXFSZ:
+        return Status.RUNTIME_ERROR, f"file size limit of {limits.file_size_bytes} bytes exceeded"
+    if isinstance(code, int) and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return Status.RUNTIME_ERROR, f"killed by {name}"
+    return Status.RUNTIME_ERROR, f"exit code {code}"
+
+
+class Sandbox:
+    """Runs untrusted programs in isolated, limited fork-server workers.
+
+    ``Sandbox()`` reads defaults from :class:`SandboxSettings`; pass a settings object, a
+    YAML path, or keyword overrides (``Sandbox(workers=2, memory_mb=256)``). Workers start
+    on first use; use it as a context manager or call :meth:`close`.
+
+    ``run`` raises :class:`InputError` for unusable input (unknown language, empty source);
+    what the program does is always data in the returned :class:`ExecutionResult`.
+    ``run_many`` never raises for one bad item: that item's result is ``sandbox_error``
+    with the reason, the others run.
+    """
+
+    def __init__(self, settings: SandboxSettings | str | os.PathLike[str] | None = None,
+                 *, allow_no_cgroups: bool = False, **overrides: Any) -> None:
+        if settings is None or isinstance(settings, (str, os.PathLike)):
+            settings = load_sandbox_settings(settings)
+        if overrides:
+            settings = SandboxSettings.model_validate({**settings.model_dump(), **overrides})
+        self.settings: SandboxSettings = settings
+        self.allow_no_cgroups = allow_no_cgroups
+        self.cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
+        self._workers: list[Worker] = []
+        self._idle: Queue[Worker] = Queue()
+        self._lock = threading.Lock()
+        self._layout: CgroupLayout | None = None
+        self._closed = False
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return self.settings.workers or (os.cpu_count() or 1)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._workers:
+                return
+            if self._closed:
+                raise SandboxError("this Sandbox is closed")
+            self._preflight()
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.cache_dir, 0o755)
+            with ThreadPoolExecutor(self.size) as ex:
+                futures = [ex.submit(Worker, f"w{i}", self.settings, self.cache_dir, self._layout)
+                           for i in range(self.size)]
+                errors = []
+                for f in futures:
+                    try:
+                        self._workers.append(f.result())
+                    except Exception as exc:  # noqa: BLE001
+                        errors.append(exc)
+            if errors:
+                for w in self._workers:
+                    w.close()
+                self._workers.clear()
+                raise errors[0]
+            info = self._workers[0].info
+            if self.settings.seccomp and self.settings.require_seccomp and not info.get("seccomp"):
+                self.close()
+                raise SandboxUnavailable(f"seccomp required but unavailable: {info.get('seccomp_reason')}")
+            for w in self._workers:
+                self._idle.put(w)
+
+    def _preflight(self) -> None:
+        if os.name != "posix" or not Path("/proc/self/ns/pid").exists():
+            raise SandboxUnavailable("the sandbox needs Linux namespaces")
+        if os.geteuid() != 0:
+            raise SandboxUnavailable(
+                "the sandbox needs root (for example inside a container): it switches to "
+                "unprivileged user ids and manages cgroups"
+            )
+        python = self.settings.python_executable
+        if not os.access(python, os.X_OK):
+            raise SandboxUnavailable(f"sandbox.python_executable = {python!r} is not an executable")
+        if python.startswith(("/root/", "/home/")):
+            raise SandboxUnavailable(
+                f"sandbox.python_executable = {python!r} lives in a home directory the sandbox hides; "
+                "use a system interpreter such as /usr/bin/python3"
+            )
+        self._layout = detect()
+        if self._layout is None and not self.allow_no_cgroups:
+            raise SandboxUnavailable(
+                "no writable cgroup memory controller (v1 or v2) found under /sys/fs/cgroup: "
+                "memory and process limits cannot be enforced"
+            )
+        if self._layout is not None:
+            sweep_stale(self._layout)
+
+    def close(self) -> None:
+        """Stop every worker and remove their cgroups. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+        for w in workers:
+            w.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def capabilities(self) -> dict[str, Any]:
+        """What isolation this host gave us: cgroup version, seccomp, worker count, Python."""
+        self._start()
+        info = dict(self._workers[0].info)
+        info.pop("ok", None)
+        info["workers"] = len(self._workers)
+        info["cache_dir"] = str(self.cache_dir)
+        return info
+
+    # ---- running ---------------------------------------------------------------------------
+    def default_limits(self) -> Limits:
+        s = self.settings
+        return Limits(wall_time_s=s.wall_time_s, cpu_time_s=s.cpu_time_s, memory_mb=s.memory_mb,
+                      max_processes=s.max_processes, output_bytes=s.output_bytes,
+                      file_size_bytes=s.file_size_bytes)
+
+    def run(self, program: Program, limits: Limits | None = None) -> ExecutionResult:
+        """Run one program; see the class docstring for what raises and what is data."""
+        lang = _validate(program)
+        limits = limits or self.default_limits()
+        _check_limits(limits)
+        self._start()
+        request = self._request(program, lang, limits)
+        worker = self._idle.get()
+        try:
+            return self._execute(worker, request, limits)
+        finally:
+            self._idle.put(worker)
+
+    def run_many(self, programs: Sequence[Program] | Iterable[Program], limits: Limits | None = None,
+                 on_result: Callable[[int, ExecutionResult], None] | None = None) -> list[ExecutionResult]:
+        """Run a batch on all workers; results come back in input order.
+
+        ``on_result(index, result)`` is called as each finishes (from worker threads), for
+        progress displays. An item that fails validation gets a ``sandbox_error`` result
+        naming the problem; the rest of the batch runs.
+        """
+        items = list(programs)
+        limits = limits or self.default_limits()
+        _check_limits(limits)
+        if not items:
+            return []
+        self._start()
+
+        def one(i: int) -> ExecutionResult:
+            try:
+                result = self.run(items[i], limits)
+            except InputError as exc:
+                result = ExecutionResult(status=Status.SANDBOX_ERROR, reason=f"invalid input: {exc}")
+            except SandboxError as exc:
+                result = ExecutionResult(status=Status.SANDBOX_ERROR, reason=str(exc))
+            if on_result is not None:
+                on_result(i, result)
+            return result
+
+        with ThreadPoolExecutor(len(self._workers)) as ex:
+            return list(ex.map(one, range(len(items))))
+
+    def _request(self, program: Program, lang: Language, limits: Limits) -> dict[str, Any]:
+        s = self.settings
+        memory_mb = max(limits.memory_mb, lang.min_memory_mb)
+        main = java_main_class(program.source) if lang.name == "java" else "Main"
+        src = lang.source_file.format(main=main)
+        heap_mb = max(16, int(memory_mb * lang.heap_fraction))
+        run_limits = {
+            "wall": limits.wall_time_s, "cpu": limits.effective_cpu_time_s,
+            "mem": memory_mb << 20, "nproc": max(limits.max_processes, lang.min_processes),
+            "out": limits.output_bytes, "fsize": limits.file_size_bytes, "nofile": s.open_files,
+            "disk": memory_mb << 20,
+        }
+        files = dict(program.files)
+        fmt = {"src": src, "heap_mb": heap_mb, "main": main, "python": s.python_executable}
+        req: dict[str, Any] = {"op": "run", "stdin": program.stdin, "limits": run_limits}
+        if lang.forkserver:
+            files[src] = program.source
+            req.update(mode="python", source=program.source, filename=src, files=files)
+            return req
+        if lang.compile_argv is not None:
+            key = _cache_key(lang, program.source, files)
+            fmt["artifact"] = f"/cache/{key}"
+            compile_limits = dict(run_limits, wall=s.compile_wall_time_s, cpu=s.compile_wall_time_s,
+                                  mem=s.compile_memory_mb << 20, nproc=max(64, limits.max_processes),
+                                  out=1 << 20, fsize=max(limits.file_size_bytes, 256 << 20))
+            req["compile"] = {"key": key, "argv": [a.format(**fmt) for a in lang.compile_argv],
+                              "files": {**files, src: program.source}, "limits": compile_limits}
+        else:
+            files[src] = program.source
+        req.update(mode="exec", argv=[a.format(**fmt) for a in lang.run_argv], files=files)
+        return req
+
+    def _execute(self, worker: Worker, request: dict[str, Any], limits: Limits) -> ExecutionResult:
+        timeout = limits.wall_time_s + 30.0
+        if "compile" in request:
+            timeout += self.settings.compile_wall_time_s
+        try:
+            reply = worker.request(request, timeout)
+        except SandboxError as exc:
+            try:
+                worker.restart()
+            except SandboxError as exc2:
+                return ExecutionResult(status=Status.SANDBOX_ERROR, reason=f"{exc}; restart failed: {exc2}")
+            return ExecutionResult(status=Status.SANDBOX_ERROR, reason=str(exc))
+        if "error" in reply:
+            return ExecutionResult(status=Status.SANDBOX_ERROR, reason=f"sandbox server: {reply['error']}")
+        comp = reply.get("compile") or {}
+        if comp.get("setup_error"):
+            return ExecutionResult(status=Status.SANDBOX_ERROR, reason=comp["setup_error"])
+        if comp and not comp.get("ok"):
+            output = comp.get("output", "")
+            first = next((ln for ln in output.splitlines() if "error" in ln.lower()), output[:200])
+            return ExecutionResult(status=Status.COMPILE_ERROR, stderr=output, compile_output=output,
+                                   reason=first.strip()[:300], compile_time_s=comp.get("time", 0.0),
+                                   cached=bool(comp.get("cached")))
+        status, reason = classify(reply, limits)
+        return ExecutionResult(
+            status=status,
+            exit_code=reply.get("exit_code"),
+            stdout=reply.get("stdout", ""),
+            stderr=reply.get("stderr", ""),
+            stdout_truncated=bool(reply.get("stdout_truncated")),
+            stderr_truncated=bool(reply.get("stderr_truncated")),
+            wall_time_s=float(reply.get("wall", 0.0)),
+            cpu_time_s=float(reply.get("cpu", 0.0)),
+            peak_memory_bytes=int(reply.get("peak", 0)),
+            reason=reason,
+            compile_output=comp.get("output", ""),
+            compile_time_s=float(comp.get("time", 0.0)),
+            cached=bool(comp.get("cached")),
+        )
+
+
+def _check_limits(limits: Limits) -> None:
+    if not isinstance(limits, Limits):
+        raise InputError(f"expected Limits, got {type(limits).__name__}")
+    checks = (
+        ("wall_time_s", limits.wall_time_s > 0),
+        ("cpu_time_s", limits.cpu_time_s is None or limits.cpu_time_s > 0),
+        ("memory_mb", limits.memory_mb >= 8),
+        ("max_processes", limits.max_processes >= 1),
+        ("output_bytes", limits.output_bytes >= 0),
+        ("file_size_bytes", limits.file_size_bytes >= 0),
+    )
+    for name, ok in checks:
+        if not ok:
+            raise InputError(f"Limits.{name} = {getattr(limits, name)!r} is out of range")
+
+
+def _toolchain_fingerprint(lang: Language) -> str:
+    """Changes when the compiler or the sandbox server changes, so a stale cache entry
+    (including a cached compile error) is never reused across toolchain updates."""
+    parts = [lang.name, *(lang.compile_argv or ())]
+    exe = (lang.compile_argv or ("",))[0]
+    for path in (exe, os.path.realpath(exe), str(Path(__file__).with_name("_server.py"))):
+        try:
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(path)
+    return "\0".join(parts)
+
+
+_FINGERPRINTS: dict[str, str] = {}
+
+
+def _cache_key(lang: Language, source: str, files: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    fp = _FINGERPRINTS.get(lang.name)
+    if fp is None:
+        fp = _FINGERPRINTS[lang.name] = _toolchain_fingerprint(lang)
+    h.update(fp.encode())
+    h.update(b"\0".join(a.encode() for a in lang.compile_argv or ()))
+    h.update(b"\0" + source.encode("utf-8"))
+    for name in sorted(files):
+        h.update(b"\0" + name.encode() + b"\0" + files[name].encode("utf-8"))
+    return f"{lang.name}-{h.hexdigest()[:40]}"

@@ -1,0 +1,274 @@
+"""One worker: a fork server inside bubblewrap, its cgroup, its unprivileged uid, and the pipe to it.
+
+The host side of the protocol described in ``_server.py``. A worker serves one request at
+a time; :class:`~codeeval_rl.sandbox.sandbox.Sandbox` keeps a pool of them. A worker whose
+server dies or stops answering is killed and started again; the request in flight gets a
+``sandbox_error`` result, never an exception into a batch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import select
+import shutil
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from codeeval_rl.config import SandboxSettings
+from codeeval_rl.errors import SandboxError, SandboxUnavailable
+from codeeval_rl.sandbox.cgroups import CgroupLayout, WorkerCgroup
+
+__all__ = ["Worker", "bwrap_argv", "LOCK_DIR"]
+
+SERVER_FILE = Path(__file__).with_name("_server.py")
+LOCK_DIR = Path(os.environ.get("CODEEVAL_RL_LOCK_DIR", "/run/codeeval-rl" if os.geteuid() == 0 else tempfile.gettempdir()))
+UID_RANGE = 4096
+
+# Host paths the programs may read. /etc only in part: what runtimes and linkers need.
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_ETC = (
+    "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "java-17-openjdk", "java-21-openjdk",
+    "ssl/certs", "localtime", "nsswitch.conf", "hosts", "mime.types", "gai.conf", "os-release",
+)
+# What the fork server needs: mount tmpfs per run, switch to the worker uid, chown the files
+# it writes, kill the worker uid's processes, write its cgroup, pin its own OOM score.
+_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL",
+         "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SYS_RESOURCE", "CAP_SETPCAP")
+
+
+def bwrap_argv(python: str, uid: int, cache_dir: Path, cgroup_paths: dict[str, Path],
+               scratch_mb: int) -> list[str]:
+    """The bubblewrap command line that starts one fork server."""
+    argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    for d in _SYSTEM_DIRS:
+        p = Path(d)
+        if p.is_symlink():
+            argv += ["--symlink", os.readlink(p), d]
+        elif p.is_dir():
+            argv += ["--ro-bind", d, d]
+    # bwrap makes missing parents 0700; the program's uid must be able to traverse them.
+    for d in ("/etc", "/etc/ssl", "/.cg", "/.codeeval"):
+        argv += ["--perms", "0755", "--dir", d]
+    for name in _ETC:
+        argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # Fixed, minimal identity files: the host's /etc/passwd is not the program's business.
+    argv += ["--file", "0", "/etc/passwd", "--file", "0", "/etc/group"]
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(scratch_mb << 20), "--tmpfs", "/tmp",
+             "--tmpfs", "/sandbox",
+             "--size", str(scratch_mb << 20), "--tmpfs", "/scratch",
+             "--bind", str(cache_dir), "/cache",
+             "--ro-bind", str(SERVER_FILE), "/.codeeval/server.py"]
+    for name, path in cgroup_paths.items():
+        argv += ["--bind", str(path), f"/.cg/{name}"]
+    argv += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
+    for cap in _CAPS:
+        argv += ["--cap-add", cap]
+    argv += ["--", python, "-S", "-I", "/.codeeval/server.py", str(uid)]
+    return argv
+
+
+def _passwd_fd(uid: int) -> tuple[int, int]:
+    """Pipes carrying /etc/passwd and /etc/group with just root, nobody and the worker user."""
+    fds = []
+    for text in (
+        f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:{uid}:{uid}:sandbox:/sandbox:/usr/sbin/nologin\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n",
+    ):
+        r, w = os.pipe()
+        os.write(w, text.encode())
+        os.close(w)
+        fds.append(r)
+    return fds[0], fds[1]
+
+
+class _Spawner:
+    """Starts every server from one long-lived daemon thread.
+
+    bubblewrap's ``--die-with-parent`` is PR_SET_PDEATHSIG, which fires when the *thread*
+    that forked it exits, not the process: a server started from a short-lived pool thread
+    would be killed with that thread. This thread lives as long as the process.
+    """
+
+    _lock = threading.Lock()
+    _queue: queue.Queue[tuple[Callable[[], Any], Future[Any]]] | None = None
+
+    @classmethod
+    def call(cls, fn: Callable[[], Any]) -> Any:
+        with cls._lock:
+            if cls._queue is None:
+                cls._queue = queue.Queue()
+                threading.Thread(target=cls._loop, args=(cls._queue,), name="codeeval-sandbox-spawner",
+                                 daemon=True).start()
+        fut: Future[Any] = Future()
+        cls._queue.put((fn, fut))
+        return fut.result()
+
+    @staticmethod
+    def _loop(q: queue.Queue[tuple[Callable[[], Any], Future[Any]]]) -> None:
+        while True:
+            fn, fut = q.get()
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
+
+
+class Worker:
+    """A started fork server. Not thread-safe: the pool hands it to one thread at a time."""
+
+    def __init__(self, name: str, settings: SandboxSettings, cache_dir: Path,
+                 layout: CgroupLayout | None) -> None:
+        self.name = name
+        self.settings = settings
+        self.cache_dir = cache_dir
+        self.layout = layout
+        self.uid, self._lock_fd = self._claim_uid(settings.uid_base)
+        self.cgroup = WorkerCgroup(layout, f"p{os.getpid()}-{name}-u{self.uid}") if layout else None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.info: dict[str, Any] = {}
+        self._stderr = tempfile.TemporaryFile()
+        self.start()
+
+    @staticmethod
+    def _claim_uid(base: int) -> tuple[int, int]:
+        """Hold an exclusive lock on one uid of the range so no two workers on the host share it
+        (the server kills every process of its uid after each run)."""
+        LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        for uid in range(base, base + UID_RANGE):
+            fd = os.open(LOCK_DIR / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return uid, fd
+            except BlockingIOError:
+                os.close(fd)
+        raise SandboxUnavailable(f"all {UID_RANGE} sandbox user ids from {base} are in use")
+
+    def start(self) -> None:
+        scratch_mb = max(256, self.settings.compile_memory_mb)
+        argv = bwrap_argv(self.settings.python_executable, self.uid, self.cache_dir,
+                          self.cgroup.paths if self.cgroup else {}, scratch_mb)
+        pw, gr = _passwd_fd(self.uid)
+        # --file FD DEST: hand the pipes' numbers to bwrap.
+        i = argv.index("/etc/passwd")
+        argv[i - 1] = str(pw)
+        j = argv.index("/etc/group")
+        argv[j - 1] = str(gr)
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxUnavailable("bubblewrap (bwrap) is not installed; run `make setup` or `apt-get install bubblewrap`")
+        argv[0] = bwrap
+        try:
+            self.proc = _Spawner.call(lambda: subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                pass_fds=(pw, gr), bufsize=0))
+        finally:
+            os.close(pw)
+            os.close(gr)
+        try:
+            self.info = self.request({"op": "ping"}, timeout=30.0)
+        except SandboxError as exc:
+            raise SandboxUnavailable(f"sandbox worker failed to start: {exc}") from None
+        if "error" in self.info:
+            raise SandboxUnavailable(f"sandbox worker failed to start: {self.info['error']}")
+
+    def stderr_tail(self, n: int = 2000) -> str:
+        self._stderr.seek(0, os.SEEK_END)
+        size = self._stderr.tell()
+        self._stderr.seek(max(0, size - n))
+        return self._stderr.read().decode("utf-8", "replace").strip()
+
+    def request(self, msg: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and wait up to ``timeout`` s for its reply. On any failure the
+        server is killed (so no half-finished run survives) and :class:`SandboxError` raised."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            raise SandboxError(f"worker {self.name} is not running: {self.stderr_tail()}")
+        assert proc.stdin is not None and proc.stdout is not None
+        body = json.dumps(msg).encode("utf-8")
+        try:
+            proc.stdin.write(struct.pack(">I", len(body)) + body)
+            head = self._read(proc, 4, timeout)
+            (n,) = struct.unpack(">I", head)
+            data = self._read(proc, n, timeout)
+        except (OSError, SandboxError) as exc:
+            self.kill()
+            raise SandboxError(f"worker {self.name} failed: {exc}; {self.stderr_tail()}") from None
+        return json.loads(data)
+
+    @staticmethod
+    def _read(proc: subprocess.Popen[bytes], n: int, timeout: float) -> bytes:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        chunks = bytearray()
+        while len(chunks) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxError(f"no reply within {timeout:.1f}s")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, n - len(chunks))
+            if not chunk:
+                raise SandboxError("server closed its pipe")
+            chunks += chunk
+        return bytes(chunks)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            for f in (self.proc.stdin, self.proc.stdout):
+                try:
+                    if f:
+                        f.close()
+                except OSError:
+                    pass
+            self.proc = None
+        if self.cgroup is not None:
+            # The server's children die with it (PDEATHSIG, PID namespace); make sure of it.
+            for path in self.cgroup.paths.values():
+                try:
+                    for pid in (path / "cgroup.procs").read_text().split():
+                        try:
+                            os.kill(int(pid), 9)
+                        except (ProcessLookupError, ValueError):
+                            pass
+                except OSError:
+                    pass
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def close(self) -> None:
+        self.kill()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        try:
+            self._stderr.close()
+        except OSError:
+            pass
+        try:
+            os.close(self._lock_fd)
+        except OSError:
+            pass

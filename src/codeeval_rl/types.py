@@ -1,0 +1,229 @@
+"""The data model: frozen dataclasses shared by every layer.
+
+No logic lives here beyond small derived properties. Each layer turns one of these
+into the next (see DESIGN.md)::
+
+    Task -> completion -> Submission -> ExecutionResult -> TestResult -> Reward -> Rollout
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Status",
+    "Program",
+    "Limits",
+    "ExecutionResult",
+    "TestCase",
+    "Task",
+    "Submission",
+    "TestResult",
+    "Reward",
+    "Rollout",
+    "RolloutGroup",
+    "StepMetrics",
+]
+
+
+class Status(str, enum.Enum):
+    """What happened to one program run. Everything the program does maps to one of these."""
+
+    OK = "ok"
+    COMPILE_ERROR = "compile_error"
+    RUNTIME_ERROR = "runtime_error"
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    SANDBOX_ERROR = "sandbox_error"
+
+    def __str__(self) -> str:  # "ok", not "Status.OK", in tables and JSON
+        return self.value
+
+
+@dataclass(frozen=True)
+class Program:
+    """Source code to run.
+
+    ``files`` are extra files written next to the source in the working directory
+    (name -> text); names must be plain relative paths.
+    """
+
+    language: str
+    source: str
+    stdin: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard limits for one run. ``cpu_time_s`` defaults to the wall time when ``None``."""
+
+    wall_time_s: float = 10.0
+    cpu_time_s: float | None = None
+    memory_mb: int = 512
+    max_processes: int = 64
+    output_bytes: int = 1 << 20
+    file_size_bytes: int = 16 << 20
+
+    @property
+    def effective_cpu_time_s(self) -> float:
+        return self.cpu_time_s if self.cpu_time_s is not None else self.wall_time_s
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """Exactly what happened when a program ran.
+
+    ``stdout``/``stderr`` are decoded as UTF-8 with invalid bytes replaced (U+FFFD);
+    ``stdout_truncated``/``stderr_truncated`` say the output limit cut them.
+    ``exit_code`` is the process exit status, or ``-signal`` when a signal ended it, or
+    ``None`` when it never ran (compile error, sandbox error). ``reason`` explains any
+    status other than OK in one line. ``compile_time_s`` is 0 for interpreted languages
+    and for compile-cache hits (``cached`` is then True).
+    """
+
+    status: Status
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    stdout_truncated: bool = False
+    wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
+    peak_memory_bytes: int = 0
+    reason: str = ""
+    stderr_truncated: bool = False
+    compile_output: str = ""
+    compile_time_s: float = 0.0
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status.value,
+            "exit_code": self.exit_code,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "stdout_truncated": self.stdout_truncated,
+            "stderr_truncated": self.stderr_truncated,
+            "wall_time_s": self.wall_time_s,
+            "cpu_time_s": self.cpu_time_s,
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "reason": self.reason,
+            "compile_output": self.compile_output,
+            "compile_time_s": self.compile_time_s,
+            "cached": self.cached,
+        }
+
+
+CompareMode = Literal["exact", "tokens", "float"]
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One test. ``kind="assert"``: ``code`` is run after the solution (function-call
+    asserts). ``kind="io"``: ``stdin`` is fed and stdout compared to ``expected_stdout``
+    with ``compare``."""
+
+    __test__ = False  # not a pytest class
+
+    kind: Literal["assert", "io"]
+    code: str = ""
+    stdin: str = ""
+    expected_stdout: str = ""
+    compare: CompareMode = "exact"
+    weight: float = 1.0
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A programming task. ``tests`` hold all tests; ``public_test_ids`` name those shown
+    to the model as feedback, the rest are hidden and scored."""
+
+    id: str
+    language: str
+    prompt: str
+    entry_point: str = ""
+    tests: tuple[TestCase, ...] = ()
+    public_test_ids: tuple[str, ...] = ()
+    reference_solution: str = ""
+    tier: str = "medium"
+    category: str = ""
+    context: str = ""
+    provenance: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def public_tests(self) -> tuple[TestCase, ...]:
+        ids = set(self.public_test_ids)
+        return tuple(t for t in self.tests if t.id in ids)
+
+    @property
+    def hidden_tests(self) -> tuple[TestCase, ...]:
+        ids = set(self.public_test_ids)
+        return tuple(t for t in self.tests if t.id not in ids)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A candidate solution for a task, the ``sample_index``-th sample for it."""
+
+    task_id: str
+    language: str
+    code: str
+    sample_index: int = 0
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The verdict of one test, with the run behind it and feedback a model can read."""
+
+    __test__ = False
+
+    test_id: str
+    passed: bool
+    execution: ExecutionResult
+    feedback: str = ""
+
+
+@dataclass(frozen=True)
+class Reward:
+    """A scalar reward and the named components it was made of (names reach the logs)."""
+
+    total: float
+    components: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """One sampled completion with its token ids, log-probs and reward."""
+
+    task_id: str
+    prompt_ids: tuple[int, ...]
+    completion_ids: tuple[int, ...]
+    logprobs: tuple[float, ...]
+    completion: str
+    reward: Reward
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class RolloutGroup:
+    """All rollouts sampled for one task in one step (GRPO's group)."""
+
+    task: Task
+    rollouts: tuple[Rollout, ...]
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """What one optimisation step measured; names are stable log keys."""
+
+    step: int
+    values: Mapping[str, float]
