@@ -1,0 +1,77 @@
+"""``codeeval-rl``: parse arguments, build settings, call one library function.
+
+Each command group lives in its own module of this package and registers itself on
+:data:`app` through ``register(app)``; heavy imports stay inside the command bodies so
+``codeeval-rl --help`` is instant. Exit codes: 0 when the command did its job (whatever
+the evaluated code did), 1 for our own faults, 2 for bad arguments or input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from codeeval_rl.errors import CodeEvalError, ConfigError, InputError, MissingDependency
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="codeeval-rl",
+    help="Reinforcement learning of code LLMs from execution feedback.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Reinforcement learning of code LLMs from execution feedback."""
+
+
+# Command modules, in help order. Each defines register(app).
+COMMAND_MODULES = ("run", "datasets", "evaluate", "train", "monitor", "serve")
+
+for _name in COMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(f"codeeval_rl.cli.{_name}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"codeeval_rl.cli.{_name}":
+            raise
+        continue
+    _mod.register(app)
+
+
+def main() -> None:
+    """Console entry point: maps our exceptions to messages and exit codes."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    try:
+        app(standalone_mode=False)
+    except (ConfigError, InputError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except MissingDependency as exc:
+        err.print(f"[bold red]missing dependency:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except CodeEvalError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        # click's usage errors (vendored by typer) carry their own message and exit code
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,84 @@
+"""``codeeval-rl run``: run one file in the sandbox and print what happened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from codeeval_rl.errors import InputError
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from None
+
+
+def run_command(
+    file: Annotated[Path, typer.Argument(help="Source file to run.")],
+    language: Annotated[Optional[str], typer.Option("--language", "-l", help="python, javascript, java, cpp, c, rust; guessed from the extension when omitted.")] = None,
+    stdin: Annotated[Optional[Path], typer.Option("--stdin", help="File fed to the program's standard input.")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Wall-clock limit, seconds.")] = None,
+    memory_mb: Annotated[Optional[int], typer.Option("--memory-mb", help="Memory limit, MiB.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run FILE in the sandbox. Exits 0 whatever the program did."""
+    from dataclasses import replace
+
+    from codeeval_rl.sandbox import LANGUAGES, Program, Sandbox
+
+    if language is None:
+        ext = file.suffix.lower()
+        matches = [lang.name for lang in LANGUAGES.values() if ext in lang.extensions]
+        if not matches:
+            raise InputError(f"cannot tell the language of {file.name}; pass --language")
+        language = matches[0]
+    source = _read_text(file, "source file")
+    stdin_text = _read_text(stdin, "stdin file") if stdin else ""
+    with Sandbox(str(config) if config else None, workers=1) as sb:
+        limits = sb.default_limits()
+        if timeout is not None:
+            if timeout <= 0:
+                raise InputError(f"--timeout ({timeout}) must be > 0")
+            limits = replace(limits, wall_time_s=timeout, cpu_time_s=timeout)
+        if memory_mb is not None:
+            if memory_mb < 8:
+                raise InputError(f"--memory-mb ({memory_mb}) must be at least 8")
+            limits = replace(limits, memory_mb=memory_mb)
+        result = sb.run(Program(language=language, source=source, stdin=stdin_text), limits)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console()
+    colour = "green" if result.ok else "red"
+    table = Table(show_header=False, box=None)
+    table.add_row("status", f"[{colour}]{result.status.value}[/]")
+    if result.reason:
+        table.add_row("reason", result.reason)
+    table.add_row("exit code", str(result.exit_code))
+    table.add_row("wall / cpu", f"{result.wall_time_s * 1000:.1f} ms / {result.cpu_time_s * 1000:.1f} ms")
+    table.add_row("peak memory", f"{result.peak_memory_bytes / 2**20:.1f} MiB")
+    if result.compile_time_s or result.cached:
+        table.add_row("compile", "cached" if result.cached else f"{result.compile_time_s * 1000:.0f} ms")
+    out.print(table)
+    for name, text, cut in (("stdout", result.stdout, result.stdout_truncated),
+                            ("stderr", result.stderr or result.compile_output, result.stderr_truncated)):
+        if text:
+            out.rule(name + (" (truncated)" if cut else ""))
+            out.print(text, markup=False, highlight=False, end="" if text.endswith("\n") else "\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
