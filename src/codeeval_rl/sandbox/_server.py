@@ -9,17 +9,14 @@ Protocol (on fds 0 and 1): frames of a 4-byte big-endian length and a UTF-8 JSON
 The host sends ``{"op": "run", ...}`` and reads one reply per request; ``{"op": "ping"}``
 answers the server's capabilities. Per run the server:
 
-1. forks a child that joins the worker's cgroup (memory and pids limits), gets a fresh
-   mount namespace with an empty tmpfs working directory and a private /tmp, writes the
-   program's files, drops to the worker's unprivileged uid, sets rlimits, installs the
-   seccomp filter and either execs the program or (Python) runs the source in this warm
-   interpreter;
+1. writes the program's files into an empty working directory on the worker's tmpfs, then
+   forks a child (inside the worker's cgroup, which the server joined once: memory and pids
+   limits) that sets rlimits, drops to the worker's unprivileged uid, installs the seccomp
+   filter and either execs the program or (Python) runs the source in this warm interpreter;
 2. feeds stdin and reads stdout/stderr while the child runs, up to the output cap;
 3. on exit, timeout or output overflow kills every process of the worker's uid and reaps
-   them (the server is a child subreaper), then reads the cgroup's peak memory and OOM count.
-
-The working directory and /tmp are tmpfs mounts that belong to the child's mount namespace:
-the kernel frees them when its last process dies, so no file outlives a run.
+   them (the server is a child subreaper), reads the cgroup's peak memory and OOM count,
+   and empties the working directory and /tmp, so no process or file outlives a run.
 """
 
 import ctypes
@@ -50,18 +47,15 @@ import traceback  # noqa: E402
 import types  # noqa: E402
 
 LIBC = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNS = 0x00020000
-MS_PRIVATE = 1 << 18
-MS_REC = 16384
-MS_NOSUID = 2
-MS_NODEV = 4
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
 
-WORKDIR = "/sandbox"
+BOX = "/box"  # the worker's run tmpfs: the working directory and /tmp (a symlink to BOX/tmp)
+WORKDIR = "/box/work"
+RUNTMP = "/box/tmp"
 CG_ROOT = "/.cg"
 CACHE = "/cache"
 SCRATCH = "/scratch"
@@ -172,6 +166,7 @@ class Cgroup:
             return ""
 
     def prepare(self, mem_bytes, nproc):
+        nproc += 1  # the server itself lives in the cgroup too
         if self.version == 1:
             self._write("memory", "memory.limit_in_bytes", str(mem_bytes))
             if "pids" in self.dirs:
@@ -214,10 +209,17 @@ class Cgroup:
         return None
 
     def join(self):
-        """Called in the child, still as root: move this process into the worker's cgroup(s)."""
+        """Move the server into the worker's cgroup(s) once; every child inherits it, so no run
+        pays for a migration. Pages the server touched before stay charged where they were."""
         for ctrl in self.dirs:
             with open(os.path.join(self.dirs[ctrl], "cgroup.procs"), "w") as f:
                 f.write("0")
+
+    def procs(self):
+        """Pids (in our PID namespace) still in the worker's cgroup, the server's excepted."""
+        ctrl = "pids" if "pids" in self.dirs else next(iter(self.dirs))
+        me = str(os.getpid())
+        return [p for p in self._read(ctrl, "cgroup.procs").split() if p != me]
 
     def oom_kills(self):
         text = self._read("memory", "memory.oom_control") if self.version == 1 else self._read("unified", "memory.events")
@@ -235,6 +237,9 @@ class Server:
         self.cg = Cgroup()
         self.seccomp, self.seccomp_reason = build_seccomp()
         self.serial = 0
+        if self.cg.version:
+            self.cg.join()
+        self._oom_count = self.cg.oom_kills()
         self._maxrss = 0
         _check(LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER")
         # The program's leftovers are our children as subreaper: reap them ourselves.
@@ -247,31 +252,13 @@ class Server:
             pass
 
     # ---- child side ------------------------------------------------------------------------
-    def _child_setup(self, req, files, workdir_size, fds, exec_status_w):
+    def _child_setup(self, req, fds, exec_status_w):
         """Runs in the forked child as root; returns only in the program's final identity."""
         stdin_r, stdout_w, stderr_w = fds
         limits = req["limits"]
         os.setsid()
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        self.cg.join()
-        _check(LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-        _check(LIBC.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
-        cwd = req.get("cwd") or WORKDIR
-        if cwd == WORKDIR:
-            opts = f"size={workdir_size},mode=0755,uid={self.uid},gid={self.uid}".encode()
-            _check(LIBC.mount(b"tmpfs", WORKDIR.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts), "mount workdir")
-            for name, text in files.items():
-                path = os.path.join(WORKDIR, name)
-                d = os.path.dirname(path)
-                if d != WORKDIR:
-                    os.makedirs(d, exist_ok=True)
-                    os.chown(d, self.uid, self.uid)
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(text)
-                os.chown(path, self.uid, self.uid)
-        opts = f"size={workdir_size},mode=1777".encode()
-        _check(LIBC.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts), "mount /tmp")
-        os.chdir(cwd)
+        os.chdir(req.get("cwd") or WORKDIR)
         os.dup2(stdin_r, 0)
         os.dup2(stdout_w, 1)
         os.dup2(stderr_w, 2)
@@ -355,10 +342,10 @@ class Server:
         limits = req["limits"]
         mem = int(limits["mem"])
         self.cg.prepare(mem, int(limits["nproc"]))
-        oom_before = self.cg.oom_kills()
+        oom_before = self._oom_count
         base = self.cg.start_peak()
-        files = dict(req.get("files") or {})
-        workdir_size = max(1 << 20, int(limits.get("disk", mem)))
+        if not req.get("cwd"):
+            self._fresh_box(req.get("files") or {})
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -370,7 +357,7 @@ class Server:
         pid = os.fork()
         if pid == 0:  # ---- child
             try:
-                env, st_fd = self._child_setup(req, files, workdir_size, (in_r, out_w, err_w), st_w)
+                env, st_fd = self._child_setup(req, (in_r, out_w, err_w), st_w)
                 if python:
                     self._run_python_in_child(req, env)
                 else:
@@ -396,7 +383,10 @@ class Server:
             os.close(fd)
         if st_w is not None:
             os.close(st_w)
-        reply = self._supervise(pid, req, limits, t0, in_w, out_r, err_r)
+        try:
+            reply = self._supervise(pid, req, limits, t0, in_w, out_r, err_r)
+        finally:
+            self._clean_box()
         if st_r is not None:
             try:
                 msg = os.read(st_r, 4096)
@@ -409,7 +399,8 @@ class Server:
         if marker >= 0:
             reply["setup_error"] = err[marker + 16:].decode("utf-8", "replace")
             reply["stderr_bytes"] = err[:marker]
-        reply["oom"] = self.cg.oom_kills() > oom_before
+        self._oom_count = self.cg.oom_kills()
+        reply["oom"] = self._oom_count > oom_before
         peak = self.cg.peak()
         # Memory the run added (its cgroup's peak over the usage it started with); without a
         # resettable cgroup peak, the largest RSS of its processes.
@@ -417,6 +408,30 @@ class Server:
         reply["stdout"] = reply.pop("stdout_bytes").decode("utf-8", "replace")
         reply["stderr"] = reply.pop("stderr_bytes").decode("utf-8", "replace")
         return reply
+
+    def _fresh_box(self, files):
+        """An empty working directory holding just the program's files, and an empty /tmp.
+        Whatever the previous run left there was removed after it (its processes were dead)."""
+        os.mkdir(WORKDIR, 0o755)
+        os.chown(WORKDIR, self.uid, self.uid)
+        for name, text in files.items():
+            path = os.path.join(WORKDIR, name)
+            d = os.path.dirname(path)
+            if d != WORKDIR:
+                os.makedirs(d, exist_ok=True)
+                os.chown(d, self.uid, self.uid)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chown(path, self.uid, self.uid)
+
+    def _clean_box(self):
+        _rmtree(WORKDIR)
+        with os.scandir(RUNTMP) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    _rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
 
     def _supervise(self, pid, req, limits, t0, in_w, out_r, err_r):
         cap = int(limits["out"])
@@ -521,8 +536,10 @@ class Server:
     def _kill_all(self):
         """SIGKILL every process of the worker's uid (the program's whole tree, daemons included),
         reap them, and return the CPU seconds they used."""
-        uid = str(self.uid)
         cpu = self._reap_all()
+        if self.cg.version and not self.cg.procs():
+            return cpu  # the usual case: nothing left in the run's cgroup (one read)
+        uid = str(self.uid)
         for _ in range(1000):
             found = False
             for name in os.listdir("/proc"):
@@ -668,6 +685,11 @@ def _send(fd, obj):
 def main():
     uid = int(sys.argv[1])
     os.umask(0o022)
+    if not os.path.isdir(RUNTMP):
+        os.mkdir(RUNTMP)
+    os.chmod(RUNTMP, 0o1777)
+    if os.path.lexists(WORKDIR):
+        _rmtree(WORKDIR)
     # Keep the protocol on private fds so a child's dup2 over 0/1 never touches it.
     rfd = os.dup(0)
     wfd = os.dup(1)
@@ -675,6 +697,9 @@ def main():
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     server = Server(uid)
+    import gc
+
+    gc.freeze()  # children never scan (and so never copy-on-write) the server's own objects
     while True:
         head = _read_exact(rfd, 4)
         if head is None:

@@ -14,9 +14,8 @@ cgroups (v1 or v2) and libseccomp's Python binding:
 * **Read-only host, invisible secrets.** The program sees only /usr, /bin, /lib*, /sbin, a
   few named files of /etc (no passwd/shadow of the host), a new /proc of its own PID
   namespace and a minimal /dev. It runs in a fresh, empty tmpfs working directory
-  (``/sandbox``, also ``$HOME``) with a private tmpfs /tmp; both belong to the run's own
-  mount namespace and vanish with it. No home directories, no /root, no /work, no host
-  /tmp. The environment is a fixed allow-list (PATH, LANG, LC_ALL, HOME, TMPDIR and a few
+  (``/box/work``, also ``$HOME``) and a private /tmp (``/box/tmp``) on the worker's own
+  tmpfs, emptied after every run. No home directories, no /root, no /work, no host /tmp. The environment is a fixed allow-list (PATH, LANG, LC_ALL, HOME, TMPDIR and a few
   Python variables).
 * **No reach into host processes.** Each worker has its own PID namespace; the program
   runs as an unprivileged uid unique to its worker (locked per host), with no
@@ -36,7 +35,7 @@ cgroups (v1 or v2) and libseccomp's Python binding:
   AF_UNIX.
 * **Nothing survives a run.** At exit, timeout or overflow every process of the worker's
   uid is SIGKILLed and reaped (the server is a child subreaper), daemons included; the
-  tmpfs mounts die with the run's mount namespace.
+  working directory and /tmp are emptied before the next run.
 
 Not guaranteed:
 

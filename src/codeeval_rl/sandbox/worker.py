@@ -65,8 +65,7 @@ def bwrap_argv(python: str, uid: int, cache_dir: Path, cgroup_paths: dict[str, P
     # Fixed, minimal identity files: the host's /etc/passwd is not the program's business.
     argv += ["--file", "0", "/etc/passwd", "--file", "0", "/etc/group"]
     argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(scratch_mb << 20), "--tmpfs", "/tmp",
-             "--tmpfs", "/sandbox",
+             "--size", str(scratch_mb << 20), "--tmpfs", "/box", "--symlink", "/box/tmp", "/tmp",
              "--size", str(scratch_mb << 20), "--tmpfs", "/scratch",
              "--bind", str(cache_dir), "/cache",
              "--ro-bind", str(SERVER_FILE), "/.codeeval/server.py"]
@@ -83,7 +82,7 @@ def _passwd_fd(uid: int) -> tuple[int, int]:
     """Pipes carrying /etc/passwd and /etc/group with just root, nobody and the worker user."""
     fds = []
     for text in (
-        f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:{uid}:{uid}:sandbox:/sandbox:/usr/sbin/nologin\n"
+        f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:{uid}:{uid}:sandbox:/box/work:/usr/sbin/nologin\n"
         "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
         f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n",
     ):
