@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["RolloutRecord", "Tracker", "NullTracker", "RecordingTracker"]
+__all__ = ["NullTracker", "RecordingTracker", "RolloutRecord", "Tracker"]
 
 
 @dataclass(frozen=True)
