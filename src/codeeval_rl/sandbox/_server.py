@@ -10,8 +10,7 @@ The host sends ``{"op": "run", ...}`` and reads one reply per request; ``{"op": 
 answers the server's capabilities. Per run the server:
 
 1. writes the program's files into an empty working directory on the worker's tmpfs, then
-   forks a child (inside the worker's cgroup, which the server joined once: memory and pids
-   limits) that sets rlimits, drops to the worker's unprivileged uid, installs the seccomp
+   forks a child that joins the worker's cgroup (memory and pids limits), sets rlimits, drops to the worker's unprivileged uid, installs the seccomp
    filter and either execs the program or (Python) runs the source in this warm interpreter;
 2. feeds stdin and reads stdout/stderr while the child runs, up to the output cap;
 3. on exit, timeout or output overflow kills every process of the worker's uid and reaps
@@ -166,8 +165,8 @@ class Cgroup:
             return ""
 
     def prepare(self, mem_bytes, nproc):
-        nproc += 1  # the server itself lives in the cgroup too
         if self.version == 1:
+            nproc += 1  # the server itself sits in the v1 pids cgroup
             self._write("memory", "memory.limit_in_bytes", str(mem_bytes))
             if "pids" in self.dirs:
                 self._write("pids", "pids.max", str(nproc))
@@ -208,16 +207,24 @@ class Cgroup:
             pass
         return None
 
-    def join(self):
-        """Move the server into the worker's cgroup(s) once; every child inherits it, so no run
-        pays for a migration. Pages the server touched before stay charged where they were."""
-        for ctrl in self.dirs:
-            with open(os.path.join(self.dirs[ctrl], "cgroup.procs"), "w") as f:
-                f.write("0")
+    # The memory cgroup holds only the run: the server must never be charged for (or be
+    # stuck behind) what a program left there, e.g. files filling the tmpfs. With cgroup v1
+    # the server joins the pids cgroup once and its children inherit it, so a run pays for
+    # one migration (memory); with v2 the child joins the single unified cgroup.
+    def join_server(self):
+        if self.version == 1 and "pids" in self.dirs:
+            self._join("pids")
+
+    def join_child(self):
+        self._join("memory" if self.version == 1 else "unified")
+
+    def _join(self, ctrl):
+        with open(os.path.join(self.dirs[ctrl], "cgroup.procs"), "w") as f:
+            f.write("0")
 
     def procs(self):
         """Pids (in our PID namespace) still in the worker's cgroup, the server's excepted."""
-        ctrl = "pids" if "pids" in self.dirs else next(iter(self.dirs))
+        ctrl = "memory" if self.version == 1 else "unified"
         me = str(os.getpid())
         return [p for p in self._read(ctrl, "cgroup.procs").split() if p != me]
 
@@ -238,7 +245,7 @@ class Server:
         self.seccomp, self.seccomp_reason = build_seccomp()
         self.serial = 0
         if self.cg.version:
-            self.cg.join()
+            self.cg.join_server()
         self._oom_count = self.cg.oom_kills()
         self._maxrss = 0
         _check(LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER")
@@ -258,6 +265,8 @@ class Server:
         limits = req["limits"]
         os.setsid()
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if self.cg.version:
+            self.cg.join_child()
         os.chdir(req.get("cwd") or WORKDIR)
         os.dup2(stdin_r, 0)
         os.dup2(stdout_w, 1)
@@ -560,8 +569,7 @@ class Server:
             cpu += self._reap_all()
         return cpu
 
-    @staticmethod
-    def _reap_all():
+    def _reap_all(self):
         cpu = 0.0
         while True:
             try:

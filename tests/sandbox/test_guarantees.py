@@ -1,0 +1,334 @@
+"""One attack per sandbox guarantee, in every language where it applies.
+
+Each test runs hostile programs through the real sandbox and checks both the reported
+result and the host's state afterwards (no survivors, no files, the server still serving).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from codeeval_rl.sandbox import Limits, Program, Sandbox, Status
+from tests.sandbox import programs as P
+
+QUICK = Limits(wall_time_s=2.0, memory_mb=192, max_processes=64, output_bytes=64 * 1024)
+
+
+def _uid_processes(sb: Sandbox) -> list[int]:
+    """Host pids of processes running as any of this sandbox's worker uids."""
+    uids = {str(w.uid) for w in sb._workers}
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            for line in Path(f"/proc/{name}/status").read_text().splitlines():
+                if line.startswith("Uid:"):
+                    if line.split()[1] in uids:
+                        found.append(int(name))
+                    break
+        except OSError:
+            continue
+    return found
+
+
+def _assert_clean(sb: Sandbox) -> None:
+    assert _uid_processes(sb) == [], "a sandboxed process survived its run"
+    again = sb.run(Program("python", "import os; print(sorted(os.listdir('.')), os.listdir('/tmp'))"), QUICK)
+    assert again.status is Status.OK, again
+    assert again.stdout.strip() == "['main.py'] []", "the next run did not start clean"
+
+
+def _run_all(sb: Sandbox, sources: dict[str, str], limits: Limits = QUICK, stdin: str = ""):
+    langs = list(sources)
+    results = sb.run_many([Program(lang, sources[lang], stdin=stdin) for lang in langs], limits)
+    return dict(zip(langs, results))
+
+
+def test_every_language_runs_with_stdin(sandbox: Sandbox) -> None:
+    results = _run_all(sandbox, P.HELLO, Limits(wall_time_s=10, memory_mb=256), stdin="world\n")
+    for lang, r in results.items():
+        assert r.status is Status.OK, (lang, r)
+        assert r.stdout.strip() == "hello world", (lang, r.stdout)
+        assert r.exit_code == 0
+
+
+def test_compile_cache_hit_and_compile_error(sandbox: Sandbox) -> None:
+    prog = Program("c", '#include <stdio.h>\nint main(){puts("cached");}')
+    first = sandbox.run(prog, QUICK)
+    second = sandbox.run(prog, QUICK)
+    assert first.stdout == second.stdout == "cached\n"
+    assert second.cached and second.compile_time_s == 0.0
+    for lang, src in {"c": "int main( { return 0; }", "cpp": "int main() { undefined_thing(); }",
+                      "java": "public class Main { void f( }", "rust": "fn main() { let x: u32 = \"s\"; }"}.items():
+        r = sandbox.run(Program(lang, src), QUICK)
+        assert r.status is Status.COMPILE_ERROR, (lang, r)
+        assert "error" in r.compile_output.lower() and r.reason
+        assert r.exit_code is None
+
+
+def test_runtime_error_and_exit_codes(sandbox: Sandbox) -> None:
+    r = sandbox.run(Program("python", "import sys\nprint('partial')\nraise ValueError('boom')"), QUICK)
+    assert r.status is Status.RUNTIME_ERROR and r.exit_code == 1
+    assert r.stdout == "partial\n" and "ValueError: boom" in r.stderr and 'main.py", line 3' in r.stderr
+    assert sandbox.run(Program("python", "import sys; sys.exit(3)"), QUICK).exit_code == 3
+    assert sandbox.run(Program("python", "exit(0)"), QUICK).status is Status.OK
+    seg = sandbox.run(Program("c", "int main(){ int *p = 0; return *p; }"), QUICK)
+    assert seg.status is Status.RUNTIME_ERROR and seg.exit_code == -11 and "SIGSEGV" in seg.reason
+
+
+def test_infinite_loop_times_out_in_every_language(sandbox: Sandbox) -> None:
+    t0 = time.monotonic()
+    results = _run_all(sandbox, P.INFINITE_LOOP, Limits(wall_time_s=1.5, memory_mb=256))
+    for lang, r in results.items():
+        assert r.status is Status.TIMEOUT, (lang, r)
+        assert 1.4 <= r.wall_time_s < 6, (lang, r.wall_time_s)
+    assert time.monotonic() - t0 < 60
+    _assert_clean(sandbox)
+
+
+def test_cpu_time_limit_is_separate_from_wall(sandbox: Sandbox) -> None:
+    r = sandbox.run(Program("python", "while True: pass"), Limits(wall_time_s=8, cpu_time_s=1, memory_mb=128))
+    assert r.status is Status.TIMEOUT and "CPU" in r.reason, r
+    assert r.wall_time_s < 4
+
+
+def test_memory_bomb_hits_the_limit_in_every_language(sandbox: Sandbox) -> None:
+    results = _run_all(sandbox, P.MEMORY_BOMB, Limits(wall_time_s=10, memory_mb=200))
+    for lang, r in results.items():
+        assert r.status is Status.MEMORY_LIMIT, (lang, r.status, r.reason, r.stderr[-300:])
+    _assert_clean(sandbox)
+
+
+def test_output_flood_is_capped_while_running(sandbox: Sandbox) -> None:
+    limits = Limits(wall_time_s=10, memory_mb=256, output_bytes=64 * 1024)
+    results = _run_all(sandbox, P.OUTPUT_FLOOD, limits)
+    for lang, r in results.items():
+        assert r.status is Status.OUTPUT_LIMIT, (lang, r)
+        assert r.stdout_truncated and len(r.stdout.encode()) <= limits.output_bytes
+        assert r.wall_time_s < 5, "output was not read while the program ran"
+    # Well over SandboxFusion's 128 KiB stall: 4 MiB of output, all of it read back.
+    big = sandbox.run(Program("python", "import sys\nsys.stdout.write('y' * (4 << 20))"),
+                      Limits(wall_time_s=10, output_bytes=8 << 20))
+    assert big.status is Status.OK and len(big.stdout) == 4 << 20 and not big.stdout_truncated
+
+
+def test_stderr_flood_is_capped_too(sandbox: Sandbox) -> None:
+    r = sandbox.run(Program("python", "import sys\nwhile True: sys.stderr.write('e' * 1000)"), QUICK)
+    assert r.status is Status.OUTPUT_LIMIT and r.stderr_truncated
+
+
+def test_no_network_to_host_loopback(sandbox: Sandbox) -> None:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept())
+            except OSError:
+                continue
+
+    th = threading.Thread(target=accept, daemon=True)
+    th.start()
+    try:
+        results = _run_all(sandbox, P.connect(port), Limits(wall_time_s=10, memory_mb=256))
+    finally:
+        stop.set()
+        th.join()
+        listener.close()
+    for lang, r in results.items():
+        assert "CONNECTED" not in r.stdout, (lang, r)
+        assert "blocked" in r.stdout + r.stderr, (lang, r)
+    assert accepted == [], "the host listener received a connection"
+
+
+def test_host_files_and_secrets_are_invisible(tmp_path: Path) -> None:
+    secret = "tok-" + os.urandom(8).hex()
+    (tmp_path / "secret.txt").write_text(secret)
+    os.environ["CODEEVAL_TEST_SECRET"] = secret
+    try:
+        with Sandbox(workers=1) as sb:  # started after the secret entered our environment
+            paths = [str(tmp_path / "secret.txt"), "/etc/shadow", "/root", "/home", "/work",
+                     str(Path.cwd()), "/proc/1/environ"]
+            src = (
+                "import os\n"
+                f"for p in {paths!r}:\n"
+                "    try:\n"
+                "        print(p, 'DIR', os.listdir(p)) if os.path.isdir(p) else print(p, 'READ', open(p).read())\n"
+                "    except OSError as e:\n"
+                "        print(p, 'denied', type(e).__name__)\n"
+                "print('ENV', dict(os.environ))\n"
+            )
+            r = sb.run(Program("python", src), QUICK)
+            c = sb.run(Program("c", '#include <stdio.h>\n#include <stdlib.h>\nint main(){ FILE *f = fopen("'
+                               + str(tmp_path / "secret.txt") + '", "r"); puts(f ? "OPENED" : "denied");'
+                               ' const char *e = getenv("CODEEVAL_TEST_SECRET"); puts(e ? e : "noenv"); return 0; }'), QUICK)
+    finally:
+        del os.environ["CODEEVAL_TEST_SECRET"]
+    assert r.status is Status.OK, r
+    assert secret not in r.stdout and secret not in r.stderr
+    assert "/etc/shadow denied" in r.stdout
+    for line in r.stdout.splitlines():
+        if line.startswith(("/root ", "/home ", "/work ")):
+            assert "denied" in line, line
+    env = r.stdout.split("ENV ", 1)[1]
+    assert "CODEEVAL" not in env and "PATH" in env
+    assert c.stdout.split() == ["denied", "noenv"], c
+
+
+def test_host_filesystem_is_read_only(sandbox: Sandbox) -> None:
+    targets = ["/usr/evil", "/etc/evil", "/evil", "/cache/evil", "/.codeeval/server.py", "/bin/evil",
+               "/proc/sys/kernel/hostname", "/dev/evil", "/dev/shm/evil", "/scratch/evil"]
+    src = (
+        "import os\n"
+        f"for p in {targets!r}:\n"
+        "    try:\n"
+        "        with open(p, 'w') as f: f.write('x')\n"
+        "        print('WROTE', p)\n"
+        "    except OSError as e:\n"
+        "        print('denied', p)\n"
+        "open('ok.txt', 'w').write('fine'); open('/tmp/ok.txt', 'w').write('fine')\n"
+        "print('local ok')\n"
+    )
+    r = sandbox.run(Program("python", src), QUICK)
+    assert r.status is Status.OK, r
+    assert "WROTE" not in r.stdout, r.stdout
+    assert "local ok" in r.stdout
+    _assert_clean(sandbox)
+
+
+def test_host_processes_are_unreachable(sandbox: Sandbox) -> None:
+    me = os.getpid()
+    src = (
+        "import os, signal\n"
+        "names = []\n"
+        "for p in os.listdir('/proc'):\n"
+        "    if p.isdigit():\n"
+        "        try: names.append(open(f'/proc/{p}/cmdline','rb').read().replace(b'\\0', b' ').decode())\n"
+        "        except OSError: pass\n"
+        "print('PROCS', len(names), any('pytest' in n for n in names))\n"
+        "for target in (os.getppid(), 1, -1):\n"
+        "    try:\n"
+        "        os.kill(target, signal.SIGKILL)\n"
+        "        print('killed?', target)\n"
+        "    except OSError as e:\n"
+        "        print('denied', target, type(e).__name__)\n"
+    )
+    r = sandbox.run(Program("python", src), QUICK)
+    assert "PROCS" in r.stdout and "True" not in r.stdout.split("PROCS", 1)[1].splitlines()[0]
+    assert f"denied {me}" not in r.stdout  # our pid means nothing inside its PID namespace
+    assert "denied" in r.stdout  # the server (parent) and init refuse signals from the program
+    c = sandbox.run(Program("c", "#include <signal.h>\n#include <unistd.h>\n#include <stdio.h>\n"
+                                 "int main(){ printf(\"%d\\n\", kill(getppid(), SIGKILL)); return 0; }"), QUICK)
+    assert c.stdout.strip() == "-1", c
+    _assert_clean(sandbox)  # the server survived and serves the next run
+
+
+def test_denied_syscalls_through_ctypes(sandbox: Sandbox) -> None:
+    src = (
+        "import ctypes, os, socket\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "checks = {\n"
+        "  'ptrace': lambda: libc.ptrace(16, 1, 0, 0),\n"  # PTRACE_ATTACH to init
+        "  'unshare': lambda: libc.unshare(0x10000000),\n"  # CLONE_NEWUSER
+        "  'mount': lambda: libc.mount(b'none', b'/tmp', b'tmpfs', 0, None),\n"
+        "  'bpf': lambda: libc.syscall(321, 0, 0, 0),\n"
+        "  'keyctl': lambda: libc.syscall(250, 0, 0, 0),\n"
+        "  'setns': lambda: libc.setns(0, 0),\n"
+        "  'reboot': lambda: libc.syscall(169, 0, 0, 0, 0),\n"
+        "  'init_module': lambda: libc.syscall(175, 0, 0, 0),\n"
+        "  'kexec_load': lambda: libc.syscall(246, 0, 0, 0, 0),\n"
+        "  'clone_newns': lambda: libc.syscall(56, 0x00020000 | 17, 0, 0, 0, 0),\n"
+        "}\n"
+        "for name, f in checks.items():\n"
+        "    ret = f(); print(name, ret, ctypes.get_errno())\n"
+        "try:\n"
+        "    socket.socket(socket.AF_INET, socket.SOCK_DGRAM); print('inet ALLOWED')\n"
+        "except OSError as e:\n"
+        "    print('inet denied', e.errno)\n"
+        "a, b = socket.socketpair(); print('unix ok')\n"
+    )
+    r = sandbox.run(Program("python", src), QUICK)
+    assert r.status is Status.OK, r
+    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    for name in ("ptrace", "unshare", "mount", "bpf", "keyctl", "setns", "reboot", "init_module",
+                 "kexec_load", "clone_newns"):
+        ret, err = lines[name].split()
+        assert ret == "-1" and err == "1", (name, lines[name])  # EPERM
+    assert "inet denied" in r.stdout and "unix ok" in r.stdout
+    c = sandbox.run(Program("c", "#include <stdio.h>\n#include <sys/ptrace.h>\n#include <errno.h>\n"
+                                 "int main(){ long r = ptrace(PTRACE_TRACEME, 0, 0, 0); printf(\"%ld %d\\n\", r, errno); }"),
+                    QUICK)
+    assert c.stdout.split() == ["-1", "1"], c
+
+
+def test_fork_bomb_is_contained(sandbox: Sandbox) -> None:
+    results = _run_all(sandbox, P.FORK_BOMB, Limits(wall_time_s=2, memory_mb=256, max_processes=32))
+    for lang, r in results.items():
+        assert r.status in (Status.TIMEOUT, Status.RUNTIME_ERROR), (lang, r)
+    _assert_clean(sandbox)
+
+
+def test_thread_limit(sandbox: Sandbox) -> None:
+    src = ("import threading, time\nts = []\ntry:\n    for i in range(200):\n"
+           "        t = threading.Thread(target=time.sleep, args=(0.5,), daemon=True); t.start(); ts.append(t)\n"
+           "except RuntimeError as e:\n    print('limited', len(ts))\n")
+    r = sandbox.run(Program("python", src), Limits(wall_time_s=5, max_processes=16))
+    assert "limited" in r.stdout and int(r.stdout.split()[1]) < 16, r
+
+
+def test_daemon_does_not_outlive_the_run(sandbox: Sandbox) -> None:
+    results = _run_all(sandbox, P.DAEMON, Limits(wall_time_s=5, memory_mb=256))
+    for lang, r in results.items():
+        assert r.status is Status.OK and "parent done" in r.stdout, (lang, r)
+        assert r.wall_time_s < 4
+    _assert_clean(sandbox)
+
+
+def test_disk_fill_and_file_size_limit(sandbox: Sandbox) -> None:
+    big = sandbox.run(Program("python", "open('big', 'wb').write(b'x' * (64 << 20))"),
+                      Limits(wall_time_s=5, memory_mb=256, file_size_bytes=8 << 20))
+    assert big.status is Status.RUNTIME_ERROR and "File too large" in big.stderr, big
+    fill = sandbox.run(Program("python", "i = 0\nwhile True:\n    open(f'/tmp/f{i}', 'wb').write(b'x' * (4 << 20)); i += 1"),
+                       Limits(wall_time_s=10, memory_mb=128))
+    assert fill.status in (Status.MEMORY_LIMIT, Status.RUNTIME_ERROR), fill
+    _assert_clean(sandbox)
+
+
+def test_open_files_limit(sandbox: Sandbox) -> None:
+    src = "fs = []\ntry:\n    while True: fs.append(open('/dev/null'))\nexcept OSError as e:\n    print('limited', len(fs))"
+    r = sandbox.run(Program("python", src), QUICK)
+    assert "limited" in r.stdout and int(r.stdout.split()[1]) < 300
+
+
+def test_server_death_is_a_sandbox_error_then_recovers() -> None:
+    with Sandbox(workers=1) as sb:
+        assert sb.run(Program("python", "print(1)"), QUICK).ok
+        sb._workers[0].proc.kill()
+        sb._workers[0].proc.wait()
+        r = sb.run(Program("python", "print(2)"), QUICK)
+        assert r.status is Status.SANDBOX_ERROR and "not running" in r.reason
+        assert sb.run(Program("python", "print(3)"), QUICK).stdout == "3\n"
+
+
+def test_processes_and_cgroups_gone_after_close() -> None:
+    sb = Sandbox(workers=1)
+    sb.run(Program("python", "print(1)"), QUICK)
+    server_pid = sb._workers[0].proc.pid
+    paths = list(sb._workers[0].cgroup.paths.values())
+    sb.close()
+    assert not Path(f"/proc/{server_pid}").exists() or "Z" in Path(f"/proc/{server_pid}/stat").read_text().split()[2]
+    assert all(not p.exists() for p in paths)
