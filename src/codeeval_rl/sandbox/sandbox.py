@@ -64,7 +64,7 @@ from pathlib import Path, PurePosixPath
 from queue import Queue
 from typing import Any
 
-from codeeval_rl.config import SandboxSettings, load_sandbox_settings
+from codeeval_rl.config import SandboxSettings, load_sandbox_settings, parse_settings
 from codeeval_rl.errors import InputError, SandboxError, SandboxUnavailable
 from codeeval_rl.sandbox.cgroups import CgroupLayout, detect, sweep_stale
 from codeeval_rl.sandbox.languages import Language, get_language, java_main_class
@@ -150,7 +150,7 @@ class Sandbox:
         if settings is None or isinstance(settings, (str, os.PathLike)):
             settings = load_sandbox_settings(settings)
         if overrides:
-            settings = SandboxSettings.model_validate({**settings.model_dump(), **overrides})
+            settings = parse_settings(SandboxSettings, {**settings.model_dump(), **overrides}, section="sandbox")
         self.settings: SandboxSettings = settings
         self.allow_no_cgroups = allow_no_cgroups
         self.cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
