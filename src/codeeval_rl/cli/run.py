@@ -80,5 +80,35 @@ def run_command(
             out.print(text, markup=False, highlight=False, end="" if text.endswith("\n") else "\n")
 
 
+def doctor_command(
+    config: Annotated[Optional[Path], typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check this host: isolation available, and one program per language run through the sandbox."""
+    from codeeval_rl.sandbox.demo import check_host
+
+    report = check_host(str(config) if config else None)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        out = Console()
+        caps = report["capabilities"]
+        out.print(f"isolation: cgroup v{caps.get('cgroup')}, seccomp {'on' if caps.get('seccomp') else 'OFF'}"
+                  f"{' (' + caps['seccomp_reason'] + ')' if caps.get('seccomp_reason') else ''}, "
+                  f"{caps.get('workers')} workers, sandbox Python {caps.get('python')}")
+        table = Table("language", "status", "output", "wall ms", "compile ms")
+        for row in report["languages"]:
+            colour = "green" if row["status"] == "ok" else "red"
+            table.add_row(row["language"], f"[{colour}]{row['status']}[/]", row["output"][:40],
+                          f"{row['wall_ms']:.1f}", f"{row['compile_ms']:.0f}")
+        out.print(table)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.command("run")(run_command)
+    app.command("doctor")(doctor_command)
