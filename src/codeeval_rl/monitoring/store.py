@@ -49,6 +49,8 @@ __all__ = [
     "STORE_FILENAME",
     "RunInfo",
     "RunStore",
+    "default_store",
+    "open_run",
     "resolve_store_url",
 ]
 
@@ -537,3 +539,33 @@ def _redact(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}"
     return url
+
+
+def default_store() -> str:
+    """``$CODEEVAL_STORE`` when set, else :data:`DEFAULT_STORE` (``runs/codeeval.db``)."""
+    return os.environ.get("CODEEVAL_STORE") or DEFAULT_STORE
+
+
+def open_run(ref: str | None, store: str | os.PathLike[str] | None = None) -> tuple[RunStore, RunInfo, str]:
+    """Open the store and find the run a user named, for reading. Returns
+    ``(store, run, note)``; ``note`` explains a choice made for the user (``""`` if none).
+
+    ``ref`` may be a run id, unique id prefix or name in ``store`` (default:
+    :func:`default_store`); or the path of a directory holding a run store (such as the
+    quickstart's output directory) or of a store file, meaning the latest run there;
+    or ``None``: the latest run in ``store``.
+    """
+    if ref is not None and (store is None or os.path.exists(ref)) and os.path.exists(ref):
+        rs = RunStore(ref, create=False)
+        runs = rs.list_runs()
+        if not runs:
+            raise StoreError(f"run store {rs.location} holds no runs yet")
+        note = ""
+        if len(runs) > 1:
+            note = (f"{rs.location} holds {len(runs)} runs; using the latest, {runs[-1].label} "
+                    "(pass --store with a run id or name to choose another)")
+        return rs, runs[-1], note
+    rs = RunStore(store if store is not None else default_store(), create=False)
+    if ref is None:
+        return rs, rs.latest_run(), ""
+    return rs, rs.get_run(ref), ""
