@@ -102,7 +102,7 @@ class EvaluationSettings(Settings):
     """Wall-clock limit per test run, seconds."""
     memory_limit: int = Field(512, ge=16)
     """Memory limit per test run, MiB."""
-    code_quality: CodeQualitySettings = CodeQualitySettings()
+    code_quality: CodeQualitySettings = Field(default_factory=lambda: CodeQualitySettings())
     """Quality checks."""
     shaping: Literal["binary", "partial", "graded"] = "graded"
     """How levels become a reward: ``binary`` (1 iff all tests pass), ``partial``
@@ -111,7 +111,7 @@ class EvaluationSettings(Settings):
     """Quality and efficiency count only when all tests pass (against reward hacking)."""
 
 
-def _describe(err: dict[str, Any], section: str) -> str:
+def _describe(err: Any, section: str) -> str:
     loc = ".".join(str(p) for p in (section, *err.get("loc", ())) if p != "")
     value = err.get("input")
     msg = err.get("msg", "invalid")
@@ -174,3 +174,88 @@ def load_sandbox_settings(path: str | os.PathLike[str] | None = None) -> Sandbox
 def load_evaluation_settings(path: str | os.PathLike[str] | None = None) -> EvaluationSettings:
     """Settings from the ``evaluation:`` section of ``path`` (defaults when ``None``)."""
     return _load_section(EvaluationSettings, path, "evaluation")
+
+
+class TrainSettings(Settings):
+    """The ``train:`` section of a training config (``codeeval-rl train --config FILE``)."""
+
+    algorithm: Literal["grpo", "ppo", "rloo", "multiturn"] = "grpo"
+    """Which trainer runs: GRPO, PPO (value head + GAE), RLOO, or multi-turn repair (RLEF, GRPO updates)."""
+    model: str = ""
+    """Local path or hub id of the Hugging Face causal LM to train."""
+    dataset: str = ""
+    """Task JSONL path or built-in dataset name (``codeeval_rl.data.load_dataset``)."""
+    output_dir: str = "runs/train"
+    """Checkpoints, the final model and the run store go here."""
+    steps: int = Field(0, ge=0)
+    """Optimisation steps; 0 means ``epochs`` passes over the dataset."""
+    epochs: float = Field(1.0, gt=0)
+    """Passes over the dataset when ``steps`` is 0."""
+    batch_size: int = Field(8, ge=1)
+    """Prompts (tasks) per step."""
+    num_generations: int = Field(8, ge=1)
+    """Completions sampled per prompt (the GRPO/RLOO group)."""
+    learning_rate: float = Field(1e-5, gt=0)
+    """AdamW learning rate."""
+    weight_decay: float = Field(0.0, ge=0)
+    """AdamW weight decay."""
+    max_grad_norm: float = Field(1.0, gt=0)
+    """Gradient norm clip."""
+    temperature: float = Field(1.0, gt=0)
+    """Sampling temperature (also divides the logits when computing log-probs)."""
+    top_p: float = Field(1.0, gt=0, le=1)
+    """Nucleus sampling."""
+    max_new_tokens: int = Field(256, ge=1)
+    """Completion length cap, tokens."""
+    loss_type: Literal["grpo", "dr_grpo", "dapo"] = "dapo"
+    """Loss aggregation (see ``codeeval_rl.rl.losses``)."""
+    scale_rewards: Literal["group", "batch", "none"] = "group"
+    """GRPO advantage scaling."""
+    epsilon: float = Field(0.2, ge=0)
+    """Lower clip range of the probability ratio."""
+    epsilon_high: float = Field(0.28, ge=0)
+    """Upper clip range (DAPO's clip-higher)."""
+    num_iterations: int = Field(1, ge=1)
+    """Optimisation passes over each batch (PPO epochs)."""
+    micro_batch_size: int = Field(0, ge=0)
+    """Rows per forward/backward pass (gradient accumulation); 0 means the whole batch."""
+    beta: float = Field(0.0, ge=0)
+    """KL penalty coefficient to the frozen reference (KL is logged even when 0)."""
+    kl_estimator: Literal["k1", "k3"] = "k3"
+    """Per-token KL estimator."""
+    kl_control: Literal["fixed", "adaptive"] = "fixed"
+    """Fixed ``beta`` or the adaptive controller steering KL towards ``kl_target``."""
+    kl_target: float = Field(0.1, gt=0)
+    """Target KL of the adaptive controller."""
+    kl_horizon: int = Field(10000, ge=1)
+    """Horizon of the adaptive controller."""
+    gamma: float = Field(1.0, ge=0, le=1)
+    """PPO discount."""
+    lam: float = Field(0.95, ge=0, le=1)
+    """PPO GAE lambda."""
+    vf_coef: float = Field(0.1, ge=0)
+    """PPO value loss weight."""
+    value_clip: float = Field(0.2, ge=0)
+    """PPO value clip range."""
+    max_turns: int = Field(3, ge=1, le=20)
+    """Multi-turn: turns per episode."""
+    invalid_code_penalty: float = Field(0.2, ge=0)
+    """Multi-turn: subtracted for each turn without valid code."""
+    reward_tests: Literal["hidden", "public", "all"] = "hidden"
+    """Tests that make the final reward."""
+    async_rewards: bool = True
+    """Score a batch while the next one generates."""
+    reward_workers: int = Field(2, ge=1, le=256)
+    """Threads calling the sandbox."""
+    checkpoint_every: int = Field(50, ge=0)
+    """Steps between checkpoints (0: only at the end)."""
+    keep_checkpoints: int = Field(2, ge=1)
+    """Checkpoints kept on disk."""
+    seed: int = 0
+    """Seeds Python, NumPy, torch and the data order."""
+    lora: dict[str, Any] | None = None
+    """``{r, alpha, target_modules}`` to train LoRA adapters instead of all weights."""
+    dtype: str | None = None
+    """Model dtype (``float32``, ``bfloat16``...); default: as saved."""
+    store: str = ""
+    """Run store (SQLite path or SQLAlchemy URL); empty: ``output_dir/runs.sqlite``."""

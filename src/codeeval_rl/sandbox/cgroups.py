@@ -118,7 +118,10 @@ def _kill_and_rmdir(path: Path) -> None:
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:
         try:
-            (path / "cgroup.kill").write_text("1")
+            kill = path / "cgroup.kill"  # cgroup v2 since Linux 5.14: the whole tree at once
+            if not kill.exists():
+                raise FileNotFoundError(kill)
+            kill.write_text("1")
         except OSError:
             try:
                 for pid in (path / "cgroup.procs").read_text().split():
@@ -127,7 +130,7 @@ def _kill_and_rmdir(path: Path) -> None:
                     except (ProcessLookupError, ValueError):
                         pass
             except OSError:
-                return
+                pass
         try:
             path.rmdir()
             return
