@@ -55,8 +55,8 @@ def _main():
     import collections
 
     b_type, b_id, b_len, b_callable, b_repr = type, id, len, callable, repr
-    b_str, b_isinstance, b_exec, b_compile = str, isinstance, exec, compile
-    b_BaseException, b_SystemExit, b_Exception = BaseException, SystemExit, Exception
+    b_str, b_exec, b_compile = str, exec, compile
+    b_BaseException, b_SystemExit = BaseException, SystemExit
     b_AssertionError = AssertionError
     os_write, os_read, os_exit, os_dup, os_dup2, os_open = (
         os.write, os.read, os._exit, os.dup, os.dup2, os.open)
