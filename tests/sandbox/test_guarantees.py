@@ -97,6 +97,15 @@ def test_cpu_time_limit_is_separate_from_wall(sandbox: Sandbox) -> None:
     r = sandbox.run(Program("python", "while True: pass"), Limits(wall_time_s=8, cpu_time_s=1, memory_mb=128))
     assert r.status is Status.TIMEOUT and "CPU" in r.reason, r
     assert r.wall_time_s < 4
+    # a fractional limit is not rounded up to RLIMIT_CPU's whole seconds
+    frac = sandbox.run(Program("c", "int main(){ volatile long x = 0; for(;;) x++; }"),
+                       Limits(wall_time_s=8, cpu_time_s=0.3, memory_mb=128))
+    assert frac.status is Status.TIMEOUT and "CPU" in frac.reason, frac
+    assert frac.cpu_time_s < 0.6, frac.cpu_time_s
+    # sleeping uses no CPU: only the wall limit ends it
+    idle = sandbox.run(Program("python", "import time; time.sleep(0.8); print('woke')"),
+                       Limits(wall_time_s=3, cpu_time_s=0.2, memory_mb=128))
+    assert idle.status is Status.OK and idle.stdout == "woke\n"
 
 
 def test_memory_bomb_hits_the_limit_in_every_language(sandbox: Sandbox) -> None:

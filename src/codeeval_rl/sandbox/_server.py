@@ -462,13 +462,24 @@ class Server:
             os.close(in_w)
             in_w = -1
         open_fds = {out_r, err_r}
-        exited = timed_out = overflow = False
+        exited = timed_out = overflow = cpu_out = False
+        # RLIMIT_CPU counts whole seconds per process; a fractional CPU limit is enforced
+        # here by sampling the program's CPU time every 50 ms once it could have been reached.
+        cpu_limit = float(limits["cpu"])
+        watch_cpu = cpu_limit != int(cpu_limit)
         while True:
             now = time.monotonic()
             if now >= deadline:
                 timed_out = True
                 break
-            events = poller.poll(max(1, int((deadline - now) * 1000) + 1))
+            wait = deadline - now
+            if watch_cpu:
+                if now - t0 >= cpu_limit and _cpu_seconds(pid) >= cpu_limit:
+                    cpu_out = True
+                    break
+                # wake when the CPU limit could first have been reached, then every 50 ms
+                wait = min(wait, max(0.05, cpu_limit - (now - t0)))
+            events = poller.poll(max(1, int(wait * 1000) + 1))
             for fd, ev in events:
                 if fd == pidfd:
                     exited = True
@@ -511,6 +522,7 @@ class Server:
         return {
             "exit_code": code,
             "timed_out": timed_out,
+            "cpu_exceeded": cpu_out,
             "overflow": overflow,
             "stdout_bytes": bytes(bufs[out_r]),
             "stderr_bytes": bytes(bufs[err_r]),
@@ -648,6 +660,19 @@ def _copy(src, dst):
         shutil.copy2(src, dst)
         os.chown(dst, 0, 0)
         os.chmod(dst, 0o755 if os.access(src, os.X_OK) else 0o644)
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid):
+    """User + system CPU seconds of a live process (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _rmtree(path):

@@ -21,7 +21,8 @@ cgroups (v1 or v2) and libseccomp's Python binding:
   runs as an unprivileged uid unique to its worker (locked per host), with no
   capabilities and ``no_new_privs``: it cannot see, signal or ptrace host processes,
   other workers' programs or its own fork server.
-* **Hard limits.** Wall time (the server kills on the deadline), CPU time (RLIMIT_CPU),
+* **Hard limits.** Wall time (the server kills on the deadline), CPU time (RLIMIT_CPU per
+  process in whole seconds, plus 50 ms sampling of the main process for fractional limits),
   memory (cgroup ``memory.max``/``memory.limit_in_bytes``, no swap: a real limit that
   also holds for the JVM and node, whose heap flags are set below it), processes and
   threads (cgroup pids and RLIMIT_NPROC), file size (RLIMIT_FSIZE), open files
@@ -113,7 +114,8 @@ def classify(reply: dict[str, Any], limits: Limits) -> tuple[Status, str]:
         return Status.TIMEOUT, f"wall time limit of {limits.wall_time_s:g}s exceeded"
     if reply.get("oom"):
         return Status.MEMORY_LIMIT, f"memory limit of {limits.memory_mb} MB exceeded (killed)"
-    if code in (-signal.SIGXCPU,) or (code == -signal.SIGKILL and reply.get("cpu", 0) >= limits.effective_cpu_time_s):
+    if reply.get("cpu_exceeded") or code == -signal.SIGXCPU or (
+            code == -signal.SIGKILL and reply.get("cpu", 0) >= limits.effective_cpu_time_s):
         return Status.TIMEOUT, f"CPU time limit of {limits.effective_cpu_time_s:g}s exceeded"
     if code == 0:
         return Status.OK, ""
