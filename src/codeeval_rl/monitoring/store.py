@@ -551,11 +551,11 @@ def open_run(ref: str | None, store: str | os.PathLike[str] | None = None) -> tu
     ``(store, run, note)``; ``note`` explains a choice made for the user (``""`` if none).
 
     ``ref`` may be a run id, unique id prefix or name in ``store`` (default:
-    :func:`default_store`); or the path of a directory holding a run store (such as the
-    quickstart's output directory) or of a store file, meaning the latest run there;
-    or ``None``: the latest run in ``store``.
+    :func:`default_store`); or, when no ``store`` is given, the path of a directory
+    holding a run store (such as the quickstart's output directory) or of a store file,
+    meaning the latest run there; or ``None``: the latest run in ``store``.
     """
-    if ref is not None and (store is None or os.path.exists(ref)) and os.path.exists(ref):
+    if ref is not None and store is None and os.path.exists(ref):
         rs = RunStore(ref, create=False)
         runs = rs.list_runs()
         if not runs:
