@@ -277,8 +277,15 @@ def _main():
         test_ns["__codeeval_cmp__"] = cmp
         test_ns["__codeeval_truth__"] = truth
         kind, message = "ok", ""
+        try:
+            test_code = b_compile(test_source, "test.py", "exec")
+        except b_BaseException as exc:
+            test_code = None
+            kind, message = "error", "the test code does not compile: " + describe_exc(exc)
         start = clock()
         try:
+            if test_code is None:
+                raise Reject(message)
             for name in names:
                 if name in namespace:
                     value = namespace[name]
@@ -289,7 +296,7 @@ def _main():
                     elif not trusted(value):
                         raise Reject("the solution's global " + name + " has an untrusted type "
                                      + type_name(b_type(value)))
-            b_exec(b_compile(test_source, "test.py", "exec"), test_ns)
+            b_exec(test_code, test_ns)
         except Failed as exc:
             kind, message = "assert", exc_args(exc)[0]
         except Reject as exc:

@@ -1,13 +1,13 @@
 """Level 5, efficiency: time and peak memory against the task's reference solution on the
 same tests, in [0, 1]::
 
-    time_score   = min(1, (t_ref + 1 ms) / (t + 1 ms))
+    time_score   = min(1, (t_ref + 5 ms) / (t + 5 ms))
     memory_score = min(1, (m_ref + 4 MiB) / (m + 4 MiB))
     efficiency   = (time_score + memory_score) / 2
 
 ``t`` is the CPU time of the tests (for Python assert tests the harness times each test with
 ``time.process_time``, excluding interpreter start; otherwise the runs' CPU time), ``m``
-the largest peak memory of the runs. The floors (1 ms, 4 MiB) keep timer and allocator noise
+the largest peak memory of the runs. The floors (5 ms, 4 MiB) keep timer, page-fault and allocator noise
 from dominating tiny programs; CPU time rather than wall time keeps the score steadier on a
 loaded host. The reference's figures are cached per task by the evaluator. Without a
 reference (or when it fails its own tests) efficiency is not measurable and counts 1.
@@ -23,7 +23,7 @@ from codeeval_rl.types import TestResult
 
 __all__ = ["Figures", "figures_of", "efficiency_score", "TIME_FLOOR_S", "MEMORY_FLOOR_BYTES"]
 
-TIME_FLOOR_S = 1e-3
+TIME_FLOOR_S = 5e-3
 MEMORY_FLOOR_BYTES = 4 << 20
 
 
@@ -35,9 +35,8 @@ class Figures:
     peak_memory_bytes: int
 
 
-def figures_of(results: Sequence[TestResult], shared_run: bool = False) -> Figures:
-    """Figures of a set of test results; ``shared_run`` when all came from one run (Python
-    assert tests: per-test times are the harness's, memory is the run's)."""
+def figures_of(results: Sequence[TestResult]) -> Figures:
+    """Figures of a set of test results: CPU times summed, the largest peak memory."""
     time_s = sum(r.execution.cpu_time_s for r in results)
     memory = max((r.execution.peak_memory_bytes for r in results), default=0)
     return Figures(cpu_time_s=time_s, peak_memory_bytes=memory)

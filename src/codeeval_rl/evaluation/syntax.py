@@ -13,7 +13,9 @@ messages, the first at line ``l``::
 
     syntax = ((l - 1) / lines) / e
 
-and 0 when the compiler failed without naming a line.
+and 0 when the compiler failed without naming a line. Compilers' syntax-only modes differ in
+reach: ``g++ -fsyntax-only`` also checks names and types, ``node --check`` only parses. When
+the check prints nothing (the build failed at link time, say) syntax is 1.
 """
 
 from __future__ import annotations

