@@ -35,10 +35,15 @@ __all__ = [
     "write_report",
 ]
 
-_KIND_COLOURS = dict(zip([k.key for k in KINDS], [
-    "#9c755f", "#e15759", "#f28e2b", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7", "#4e79a7", "#59a14f",
-    "#bab0ac", "#d37295", "#8cd17d", "#499894", "#86bcb6", "#f1ce63", "#a0cbe8", "#79706e", "#d4a6c8",
-    "#fabfd2", "#b6992d", "#3f3f3f", "#ffbe7d", "#8c564b", "#17becf"], strict=False))
+_KIND_COLOURS = {
+    "no_code": "#9c755f", "syntax_error": "#e15759", "name_error": "#f28e2b", "import_error": "#b07aa1",
+    "type_error": "#edc948", "attribute_error": "#76b7b2", "null_reference": "#ff9da7",
+    "index_error": "#4e79a7", "key_error": "#59a14f", "value_error": "#bab0ac", "zero_division": "#d37295",
+    "overflow": "#8cd17d", "recursion": "#499894", "assertion": "#86bcb6", "wrong_answer": "#2f6fb0",
+    "segfault": "#a0cbe8", "panic": "#79706e", "exit_nonzero": "#d4a6c8", "runtime_error": "#fabfd2",
+    "compile_error": "#b6992d", "timeout": "#3f3f3f", "memory": "#ffbe7d", "output_limit": "#8c564b",
+    "sandbox_error": "#17becf",
+}
 
 
 @dataclass(frozen=True)

@@ -164,11 +164,11 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float]]], *, title: st
         return empty_chart(title)
     names = list(pts)
     rows = _legend_rows(names, width - _M["l"] - _M["r"]) if len(names) > 1 else 0
-    h = height + 14 * rows
+    h = height + 14 * rows + (8 if rows else 0)
     xs = [x for x, _ in finite]
     ys = [y for _, y in finite]
     y_lo, y_hi = y_range if y_range else (min(ys), max(ys))
-    fr = _Frame(min(xs), max(xs), y_lo, y_hi, width, h - 14 * rows, percent, x_label, y_label)
+    fr = _Frame(min(xs), max(xs), y_lo, y_hi, width, height, percent, x_label, y_label)
     parts = _open(title, width, h)
     parts.append(fr.axes())
     for i, name in enumerate(names):
@@ -192,7 +192,7 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float]]], *, title: st
                                  f"<title>{escape(name)} @ {_fmt(x)}: {_fmt(y, percent)}</title></circle>")
     if rows:
         parts.append(_legend(names, [PALETTE[i % len(PALETTE)] for i in range(len(names))],
-                             _M["l"], h - 14 * rows + 4, width - _M["l"] - _M["r"]))
+                             _M["l"], height + 12, width - _M["l"] - _M["r"]))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -281,7 +281,7 @@ def stacked_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], *
     totals = [sum(series[k][i] for k in names) for i in range(len(labels))]
     top = 1.0 if normalise else max(totals) or 1.0
     rows = _legend_rows(names, width - _M["l"] - _M["r"])
-    h = height + 14 * rows
+    h = height + 14 * rows + 8
     fr = _Frame(0, len(labels), 0.0, top, width, height, normalise, x_label,
                 "share of failures" if normalise else "failures")
     parts = _open(title, width, h)
@@ -305,7 +305,7 @@ def stacked_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], *
         if i % every == 0:
             parts.append(f'<text class="tick" x="{fr.pl + (i + 0.5) * bw:.1f}" y="{fr.pb + 16}" '
                          f'text-anchor="middle">{escape(lab)}</text>')
-    parts.append(_legend(names, [pal[k] for k in names], _M["l"], height + 4, width - _M["l"] - _M["r"]))
+    parts.append(_legend(names, [pal[k] for k in names], _M["l"], height + 12, width - _M["l"] - _M["r"]))
     parts.append("</svg>")
     return "".join(parts)
 
