@@ -1,0 +1,98 @@
+"""GRPO (Shao et al. 2024) from execution rewards, in one loop that reads top to bottom.
+
+Each step: take ``batch_size`` tasks, sample ``num_generations`` completions each, score them
+in the sandbox, turn rewards into group-relative advantages, and take a clipped policy-gradient
+step with an optional KL penalty to the frozen reference (the KL is measured and logged every
+step either way). With ``async_rewards`` the sandbox scores a batch while the policy generates
+the next one; that next batch is then one update stale, which the clipped importance ratio
+(sampling log-probs vs current) accounts for. A checkpoint every ``checkpoint_every`` steps holds
+everything needed to continue exactly, the already-generated next batch included.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import torch
+
+from codeeval_rl.config import TrainSettings
+from codeeval_rl.monitoring.tracker import Tracker
+from codeeval_rl.rl.advantages import group_relative
+from codeeval_rl.rl.loop import StepCallback, Trainer, TrainResult
+from codeeval_rl.rl.losses import policy_loss
+from codeeval_rl.rl.policy import LLMAdapter
+from codeeval_rl.rl.rollout import token_logprobs
+from codeeval_rl.rl.scoring import AsyncRewards, Scorer
+from codeeval_rl.types import Task
+
+__all__ = ["train_grpo"]
+
+
+def train_grpo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task], scorer: Scorer,
+               tracker: Tracker | None = None, *, resume: bool = False, on_step: StepCallback | None = None,
+               save_final: bool = True) -> TrainResult:
+    """Train ``policy`` in place with GRPO on ``tasks``; returns the run's history."""
+    s = settings
+    tr = Trainer(s, policy, tasks, tracker, kind="train")
+    tr.start(resume)
+    rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=s.async_rewards)
+    pad = policy.tokenizer.pad_token_id
+    try:
+        # prime the pipeline: the first batch (or the one a checkpoint left generated)
+        batch = tr.pending or tr.sample(tr.next_tasks())
+        future = rewards.submit(batch.pairs(), s.reward_tests)
+        while tr.step < tr.total_steps:
+            t0 = time.perf_counter()
+            last = tr.step + 1 == tr.total_steps
+            # 1. the next batch generates while the sandbox scores this one
+            nxt = tr.sample(tr.next_tasks()) if s.async_rewards and not last else None
+            batch.set_scores(rewards.wait(future))
+            if nxt is not None:
+                future = rewards.submit(nxt.pairs(), s.reward_tests)
+
+            # 2. group-relative advantages, one per completion
+            adv = group_relative(batch.rewards(), s.scale_rewards).flatten()
+
+            # 3. clipped policy gradient with a KL penalty to the reference
+            tokens = tr.to_device(batch.tokens(pad))
+            ref_lp = tr.reference_logprobs(tokens)
+            beta = tr.kl_ctl.value
+            stats = {"loss": 0.0, "kl": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0}
+            total_tokens = float(tokens.loss_mask.sum().clamp(min=1))
+            adv = adv.to(tokens.input_ids.device)
+            for _ in range(s.num_iterations):
+                for mb in tr.micro_batches(tokens.input_ids.shape[0]):
+                    part = tokens.rows(mb)
+                    lp = token_logprobs(tr.model, part, s.temperature)
+                    out = policy_loss(lp, part.old_logprobs, adv[mb], part.loss_mask, loss_type=s.loss_type,
+                                      epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=ref_lp[mb],
+                                      beta=beta, kl_estimator=s.kl_estimator,
+                                      max_tokens=tokens.loss_mask.shape[1])
+                    # weight each micro-batch by its share so the sum equals the full-batch loss
+                    share = (float(part.loss_mask.sum()) / total_tokens if s.loss_type == "dapo"
+                             else (mb.stop - mb.start) / tokens.input_ids.shape[0])
+                    tr.accelerator.backward(out.loss * share / s.num_iterations)
+                    stats["loss"] += float(out.loss.detach()) * share / s.num_iterations
+                    stats["kl"] += out.kl * share / s.num_iterations
+                    stats["clip_fraction"] += out.clip_fraction * share / s.num_iterations
+                stats["grad_norm"] = tr.clip_and_step()
+            tr.kl_ctl.update(stats["kl"], n_steps=len(batch.tasks) * s.num_generations)
+
+            # 4. without pipelining, the next batch is sampled from the updated policy
+            if nxt is None and not last:
+                nxt = tr.sample(tr.next_tasks())
+                future = rewards.submit(nxt.pairs(), s.reward_tests)
+            tr.step += 1
+            step_s = time.perf_counter() - t0
+            tr.log(batch, stats, step_s, rewards.take_waited(), on_step)
+            tr.pending = nxt
+            tr.checkpoint(force=last)
+            batch = nxt  # type: ignore[assignment]
+    except BaseException:
+        rewards.close()
+        if tr.is_main and tr.run_id:
+            tr.tracker.finish_run(tr.run_id, "failed")
+        raise
+    rewards.close()
+    return tr.finish(save_final=save_final)
