@@ -95,3 +95,20 @@ def test_running_and_empty_runs(tmp_path: Path, monkeypatch, capsys) -> None:
     make_run(store, name="live", steps=2, tasks=6, finish=False)
     code, _out, err = _cli(monkeypatch, capsys, "report", "live", "--store", db, "-o", tmp_path / "r.html")
     assert code == 0 and "note:" in err and "still running" in err and (tmp_path / "r.html").exists()
+
+
+def test_a_directory_with_another_store_file_name_and_several_runs(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The quickstart writes runs.sqlite with an eval before, a training and an eval after."""
+    out = tmp_path / "qs"
+    out.mkdir()
+    store = RunStore(out / "runs.sqlite")
+    make_run(store, name="eval-before", steps=1, tasks=24, samples=2, seed=1, kind="eval")
+    make_run(store, name="train", steps=3, tasks=12, samples=2, seed=2)
+    make_run(store, name="eval-after", steps=1, tasks=24, samples=2, seed=3, skill=0.3, kind="eval")
+    code, out_text, err = _cli(monkeypatch, capsys, "errors", out, "--json")
+    assert code == 0 and "holds 3 runs; using the latest, eval-after" in err.replace("\n", " ")
+    assert json.loads(out_text)["run"] == store.get_run("eval-after").id
+    code, out_text, err = _cli(monkeypatch, capsys, "compare", "eval-before", "eval-after", "--store", out,
+                               "--json")
+    assert code == 0, err
+    assert json.loads(out_text)["tests"]["pass_rate"]["n"] == 24

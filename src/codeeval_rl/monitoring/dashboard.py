@@ -73,9 +73,10 @@ class DashboardServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else str(host)
         return f"http://{host}:{port}/"
 
-    def start(self) -> DashboardServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="codeeval-dashboard", daemon=True)
         self._thread.start()
         return self

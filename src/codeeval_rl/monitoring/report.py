@@ -363,8 +363,7 @@ def write_report(store: RunStore | str | os.PathLike[str], run: str | None, outp
     Raises :class:`InputError` when the run has logged nothing yet, and
     :class:`StoreError` when the store or run does not exist."""
     own = not isinstance(store, RunStore)
-    rs = RunStore(store, create=False) if own else store
-    assert isinstance(rs, RunStore)
+    rs = store if isinstance(store, RunStore) else RunStore(store, create=False)
     try:
         data = load_report_data(rs, run)
     finally:
