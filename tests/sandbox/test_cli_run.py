@@ -56,3 +56,20 @@ def test_doctor_reports_every_language() -> None:
     report = json.loads(r.stdout)
     assert report["ok"]
     assert {row["language"] for row in report["languages"]} >= {"python", "javascript", "java", "cpp", "c", "rust"}
+
+
+def test_run_several_files_in_parallel(tmp_path: Path) -> None:
+    files = []
+    for i, (name, src) in enumerate([("a.py", "print(1)"), ("b.c", "int main(){return 2;}"),
+                                     ("c.js", "console.log('three')")]):
+        p = tmp_path / name
+        p.write_text(src)
+        files.append(str(p))
+    r = cli("run", *files, "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert [d["file"] for d in data] == files
+    assert [d["status"] for d in data] == ["ok", "runtime_error", "ok"]
+    assert data[2]["stdout"] == "three\n"
+    table = cli("run", *files)
+    assert table.returncode == 0 and "runtime_error" in table.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,42 +23,60 @@ def _read_text(path: Path, what: str) -> str:
         raise InputError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from None
 
 
+def _guess_language(file: Path) -> str:
+    from codeeval_rl.sandbox import LANGUAGES
+
+    ext = file.suffix.lower()
+    matches = [lang.name for lang in LANGUAGES.values() if ext in lang.extensions]
+    if not matches:
+        raise InputError(f"cannot tell the language of {file.name}; pass --language")
+    return matches[0]
+
+
 def run_command(
-    file: Annotated[Path, typer.Argument(help="Source file to run.")],
+    files: Annotated[list[Path], typer.Argument(help="Source file(s) to run; several run in parallel.")],
     language: Annotated[Optional[str], typer.Option("--language", "-l", help="python, javascript, java, cpp, c, rust; guessed from the extension when omitted.")] = None,
-    stdin: Annotated[Optional[Path], typer.Option("--stdin", help="File fed to the program's standard input.")] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Wall-clock limit, seconds.")] = None,
+    stdin: Annotated[Optional[Path], typer.Option("--stdin", help="File fed to each program's standard input.")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Wall-clock (and CPU) limit, seconds.")] = None,
     memory_mb: Annotated[Optional[int], typer.Option("--memory-mb", help="Memory limit, MiB.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (a list for several files).")] = False,
 ) -> None:
-    """Run FILE in the sandbox. Exits 0 whatever the program did."""
+    """Run FILE(s) in the sandbox. Exits 0 whatever the programs did."""
     from dataclasses import replace
 
-    from codeeval_rl.sandbox import LANGUAGES, Program, Sandbox
+    from codeeval_rl.sandbox import Program, Sandbox
 
-    if language is None:
-        ext = file.suffix.lower()
-        matches = [lang.name for lang in LANGUAGES.values() if ext in lang.extensions]
-        if not matches:
-            raise InputError(f"cannot tell the language of {file.name}; pass --language")
-        language = matches[0]
-    source = _read_text(file, "source file")
+    if timeout is not None and timeout <= 0:
+        raise InputError(f"--timeout ({timeout}) must be > 0")
+    if memory_mb is not None and memory_mb < 8:
+        raise InputError(f"--memory-mb ({memory_mb}) must be at least 8")
     stdin_text = _read_text(stdin, "stdin file") if stdin else ""
-    with Sandbox(str(config) if config else None, workers=1) as sb:
+    programs = [Program(language=language or _guess_language(f), source=_read_text(f, "source file"),
+                        stdin=stdin_text) for f in files]
+    with Sandbox(str(config) if config else None, workers=min(len(files), os.cpu_count() or 1)) as sb:
         limits = sb.default_limits()
         if timeout is not None:
-            if timeout <= 0:
-                raise InputError(f"--timeout ({timeout}) must be > 0")
             limits = replace(limits, wall_time_s=timeout, cpu_time_s=timeout)
         if memory_mb is not None:
-            if memory_mb < 8:
-                raise InputError(f"--memory-mb ({memory_mb}) must be at least 8")
             limits = replace(limits, memory_mb=memory_mb)
-        result = sb.run(Program(language=language, source=source, stdin=stdin_text), limits)
+        if len(programs) == 1:
+            results = [sb.run(programs[0], limits)]
+        else:
+            from rich.progress import Progress
+
+            with Progress(transient=True, disable=as_json) as bar:
+                task = bar.add_task("running", total=len(programs))
+                results = sb.run_many(programs, limits, on_result=lambda i, r: bar.advance(task))
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        data = [r.to_dict() for r in results]
+        typer.echo(json.dumps(data[0] if len(files) == 1 else
+                              [dict(file=str(f), **d) for f, d in zip(files, data)], indent=2))
         return
+    if len(results) > 1:
+        _print_summary(files, results)
+        return
+    result = results[0]
     from rich.console import Console
     from rich.table import Table
 
@@ -78,6 +97,18 @@ def run_command(
         if text:
             out.rule(name + (" (truncated)" if cut else ""))
             out.print(text, markup=False, highlight=False, end="" if text.endswith("\n") else "\n")
+
+
+def _print_summary(files: list[Path], results: list) -> None:  # type: ignore[type-arg]
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("file", "status", "exit", "wall ms", "peak MiB", "reason")
+    for f, r in zip(files, results):
+        colour = "green" if r.ok else "red"
+        table.add_row(str(f), f"[{colour}]{r.status.value}[/]", str(r.exit_code), f"{r.wall_time_s * 1000:.1f}",
+                      f"{r.peak_memory_bytes / 2**20:.1f}", r.reason)
+    Console().print(table)
 
 
 def doctor_command(
