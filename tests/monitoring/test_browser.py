@@ -1,5 +1,7 @@
 """The report and the live dashboard in headless Chromium: plots render, no console errors,
-the dashboard follows a run that is still being written. Saves screenshots under docs/."""
+the dashboard follows a run that is still being written. Saves screenshots under
+docs/screenshots/latest/ (ignored by git; the reviewed copies in docs/screenshots/ are committed,
+refresh them with CODEEVAL_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ from .synthetic import make_run
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+if os.environ.get("CODEEVAL_UPDATE_SCREENSHOTS") != "1":
+    SHOTS = SHOTS / "latest"
+SHOTS.mkdir(parents=True, exist_ok=True)
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
