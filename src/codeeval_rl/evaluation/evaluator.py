@@ -376,7 +376,7 @@ class Evaluator:
             keys = list(tasks)
             inner = Evaluator(self.settings.model_copy(update={"quality_weight": 0.0, "efficiency_weight": 0.0}),
                               sandbox=self.sandbox)
-            refs = inner.evaluate_many([(tasks[k], tasks[k].reference_solution) for k in keys], tests=tests)
+            refs = inner.evaluate_many([(tasks[k], tasks[k].reference_solution) for k in keys], tests=tests)  # type: ignore[arg-type]
             with self._lock:
                 for key, res in zip(keys, refs):
                     self._reference[key] = figures_of(res.test_results) if res.passed else None
