@@ -9,8 +9,9 @@ then GRPO from execution rewards, measured on held-out tasks.
 4. held-out pass@1 (tasks whose constants no training task has) of the SFT model and of the
    RL model: ``n`` samples per task at the training temperature, the unbiased pass@1 estimate
    (the fraction of passing samples), plus greedy pass@1 for reference;
-5. ``report.json``, ``report.html`` (reward, pass-rate and KL curves, inline SVG) and the run
-   store ``runs.sqlite`` holding the GRPO run and the two held-out evaluations, so
+5. ``train_tasks.jsonl`` / ``heldout_tasks.jsonl`` (Task JSONL), ``sft_model/`` and ``grpo/final/``
+   (Hugging Face format), ``report.json``, ``report.html`` (reward, pass-rate and KL curves, inline SVG) and the run
+   store ``codeeval.db`` holding the GRPO run and the two held-out evaluations, so
    ``codeeval-rl report``, ``errors`` and ``compare`` work on the directory.
 """
 
@@ -90,7 +91,9 @@ def run_quickstart(output: str | os.PathLike[str], *, seed: int = 0, plan: Quick
     import torch
 
     from codeeval_rl.config import EvaluationSettings, TrainSettings
+    from codeeval_rl.data import write_tasks
     from codeeval_rl.monitoring import RunStore
+    from codeeval_rl.monitoring.store import STORE_FILENAME
     from codeeval_rl.rl.curriculum import build_curriculum
     from codeeval_rl.rl.grpo import train_grpo
     from codeeval_rl.rl.loop import seed_everything
@@ -106,7 +109,7 @@ def run_quickstart(output: str | os.PathLike[str], *, seed: int = 0, plan: Quick
     seed_everything(seed)
     own_sandbox = sandbox is None
     sb = Sandbox(workers=2) if own_sandbox else sandbox
-    store = RunStore(out / "runs.sqlite")
+    store = RunStore(out / STORE_FILENAME)
     timings: dict[str, float] = {}
     try:
         scorer = EvaluatorScorer.from_settings(EvaluationSettings(shaping="binary", test_timeout=2.0), sb,
@@ -123,6 +126,8 @@ def run_quickstart(output: str | os.PathLike[str], *, seed: int = 0, plan: Quick
         log(f"curriculum: {len(cur.train)} SFT examples ({wrong:.0%} wrong) over {len(cur.train_tasks)} tasks, "
             f"{len(cur.heldout)} held-out tasks; model {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}")
         timings["build_s"] = time.perf_counter() - t0
+        write_tasks(out / "train_tasks.jsonl", cur.train_tasks)
+        write_tasks(out / "heldout_tasks.jsonl", cur.heldout)
 
         # 2. SFT warm start
         t0 = time.perf_counter()

@@ -1,0 +1,94 @@
+"""RLOO (Ahmadian et al. 2024, "Back to basics") from execution rewards, in one loop.
+
+Like GRPO, ``num_generations`` completions per task, but each completion's baseline is the mean
+reward of the *other* completions of its task, and the KL to the reference is folded into the
+reward as ``r - beta * sum_t k1_t`` (as TRL's RLOO does) instead of being a loss term. The
+policy step is the clipped surrogate aggregated by ``loss_type``. Rewards are scored while the
+next batch generates, as in :mod:`.grpo`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import torch
+
+from codeeval_rl.config import TrainSettings
+from codeeval_rl.monitoring.tracker import Tracker
+from codeeval_rl.rl.advantages import leave_one_out
+from codeeval_rl.rl.loop import StepCallback, Trainer, TrainResult
+from codeeval_rl.rl.losses import kl_k1, policy_loss
+from codeeval_rl.rl.policy import LLMAdapter
+from codeeval_rl.rl.rollout import token_logprobs
+from codeeval_rl.rl.scoring import AsyncRewards, Scorer
+from codeeval_rl.types import Task
+
+__all__ = ["train_rloo"]
+
+
+def train_rloo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task], scorer: Scorer,
+               tracker: Tracker | None = None, *, resume: bool = False, on_step: StepCallback | None = None,
+               save_final: bool = True) -> TrainResult:
+    """Train ``policy`` in place with RLOO on ``tasks``."""
+    s = settings
+    tr = Trainer(s, policy, tasks, tracker, kind="train")
+    tr.start(resume)
+    rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=s.async_rewards)
+    pad = policy.tokenizer.pad_token_id
+    try:
+        batch = tr.pending or tr.sample(tr.next_tasks())
+        future = rewards.submit(batch.pairs(), s.reward_tests)
+        while tr.step < tr.total_steps:
+            t0 = time.perf_counter()
+            last = tr.step + 1 == tr.total_steps
+            # 1. generate the next batch while this one is scored
+            nxt = tr.sample(tr.next_tasks()) if s.async_rewards and not last else None
+            batch.set_scores(rewards.wait(future))
+            if nxt is not None:
+                future = rewards.submit(nxt.pairs(), s.reward_tests)
+
+            # 2. KL-penalised rewards and leave-one-out advantages
+            tokens = tr.to_device(batch.tokens(pad))
+            ref_lp = tr.reference_logprobs(tokens)
+            beta = tr.kl_ctl.value
+            seq_kl = (kl_k1(tokens.old_logprobs, ref_lp) * tokens.loss_mask).sum(dim=1)
+            groups, n = len(batch.tasks), s.num_generations
+            shaped = batch.rewards().to(seq_kl.device) - beta * seq_kl.view(groups, n)
+            adv = leave_one_out(shaped).flatten()
+
+            # 3. clipped policy step (no KL term: it is in the reward)
+            stats = {"loss": 0.0, "kl": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0,
+                     "kl_seq": float(seq_kl.mean())}
+            total_tokens = float(tokens.loss_mask.sum().clamp(min=1))
+            for _ in range(s.num_iterations):
+                for mb in tr.micro_batches(tokens.input_ids.shape[0]):
+                    part = tokens.rows(mb)
+                    lp = token_logprobs(tr.model, part, s.temperature)
+                    out = policy_loss(lp, part.old_logprobs, adv[mb], part.loss_mask, loss_type=s.loss_type,
+                                      epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=ref_lp[mb],
+                                      beta=0.0, kl_estimator=s.kl_estimator, max_tokens=tokens.loss_mask.shape[1])
+                    share = (float(part.loss_mask.sum()) / total_tokens if s.loss_type == "dapo"
+                             else (mb.stop - mb.start) / tokens.input_ids.shape[0])
+                    tr.accelerator.backward(out.loss * share / s.num_iterations)
+                    stats["loss"] += float(out.loss.detach()) * share / s.num_iterations
+                    stats["kl"] += out.kl * share / s.num_iterations
+                    stats["clip_fraction"] += out.clip_fraction * share / s.num_iterations
+                stats["grad_norm"] = tr.clip_and_step()
+            tr.kl_ctl.update(stats["kl"], n_steps=groups * n)
+
+            if nxt is None and not last:
+                nxt = tr.sample(tr.next_tasks())
+                future = rewards.submit(nxt.pairs(), s.reward_tests)
+            tr.step += 1
+            tr.log(batch, stats, time.perf_counter() - t0, rewards.take_waited(), on_step)
+            tr.pending = nxt
+            tr.checkpoint(force=last)
+            batch = nxt  # type: ignore[assignment]
+    except BaseException:
+        rewards.close()
+        if tr.is_main and tr.run_id:
+            tr.tracker.finish_run(tr.run_id, "failed")
+        raise
+    rewards.close()
+    return tr.finish(save_final=save_final)
