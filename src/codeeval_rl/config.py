@@ -258,4 +258,4 @@ class TrainSettings(Settings):
     dtype: str | None = None
     """Model dtype (``float32``, ``bfloat16``...); default: as saved."""
     store: str = ""
-    """Run store (SQLite path or SQLAlchemy URL); empty: ``output_dir/runs.sqlite``."""
+    """Run store (SQLite path or SQLAlchemy URL); empty: ``output_dir/codeeval.db``."""
