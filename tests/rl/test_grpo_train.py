@@ -67,7 +67,7 @@ def test_grpo_with_the_real_evaluator(tmp_path, sandbox):
 
     scorer = EvaluatorScorer.from_settings(EvaluationSettings(shaping="graded"), sandbox, tests="all")
     tracker = RecordingTracker()
-    result = train_grpo(_settings(tmp_path, steps=2, num_generations=2, batch_size=2), tiny_policy(),
+    result = train_grpo(_settings(tmp_path, steps=2, num_generations=2, batch_size=2, reward_tests="all"), tiny_policy(),
                         toy_tasks(2), scorer, tracker, save_final=False)
     metrics = tracker.runs[result.run_id]["metrics"]
     assert len(metrics) == 2

@@ -50,10 +50,10 @@ def test_ppo_learns_and_trains_its_value_head(tmp_path):
 
 
 def _repair_scorer():
-    """Public tests pass iff the completion has a digit; hidden iff it is mostly digits."""
+    """Public tests pass iff the completion has a digit; hidden iff it has two."""
     def fn(task, completion):
-        frac = sum(ch.isdigit() for ch in completion) / max(1, len(completion))
-        return Score(frac, passed=frac > 0.5, feedback=f"expected digits, got {completion[:10]!r}")
+        digits = sum(ch.isdigit() for ch in completion)
+        return Score(float(digits), passed=digits >= 2, feedback=f"expected digits, got {completion[:10]!r}")
 
     class S:
         calls: list[str] = []
@@ -98,7 +98,7 @@ def test_multiturn_learns(tmp_path):
     policy = tiny_policy()
     before = params_of(policy)
     tracker = RecordingTracker()
-    result = train_multiturn(_settings(tmp_path, algorithm="multiturn", max_turns=2, steps=14), policy, toy_tasks(),
+    result = train_multiturn(_settings(tmp_path, algorithm="multiturn", max_turns=2, steps=16), policy, toy_tasks(),
                              _repair_scorer(), tracker, save_final=False)
     r = [h["reward/hidden_pass"] for h in result.history]
     assert sum(r[-3:]) / 3 > sum(r[:3]) / 3 + 0.05, r

@@ -10,6 +10,7 @@ a kill during a write leaves only a ``.tmp-*`` directory, which the next save re
 from __future__ import annotations
 
 import os
+import pickle  # nosec B403 - only to catch its error type
 import random
 import shutil
 from pathlib import Path
@@ -88,5 +89,5 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
     p = Path(path)
     try:
         return tuple(torch.load(p / name, map_location="cpu", weights_only=False) for name in _FILES)  # type: ignore[return-value]
-    except (OSError, RuntimeError, EOFError) as exc:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise TrainingError(f"checkpoint {p} is unreadable: {exc}") from None
