@@ -1,10 +1,7 @@
 """The built-in library: its shape, and every reference passing / every known-wrong solution
 failing in the real sandbox.
 
-The harness here is deliberately minimal and independent of the evaluation engine: an
-``assert`` test passes when ``solution + "\\n" + test.code`` runs to status ok as Python;
-an ``io`` test passes when the program runs ok on the test's stdin and its stdout matches
-under the test's compare mode (:func:`codeeval_rl.data.compare.compare_output`).
+Uses the minimal judge of :mod:`tests.data.harness`, independent of the evaluation engine.
 """
 
 from __future__ import annotations
@@ -13,40 +10,14 @@ from collections import Counter
 
 import pytest
 
-from codeeval_rl.data import builtin_library, compare_output, known_wrong_solutions, library_summary
+from codeeval_rl.data import builtin_library, known_wrong_solutions, library_summary
 from codeeval_rl.errors import InputError
-from codeeval_rl.sandbox import Limits, Program
-from codeeval_rl.types import Task, TestCase
+from codeeval_rl.sandbox import Limits
+from codeeval_rl.types import Task
+from tests.data.harness import passed as _passed
+from tests.data.harness import run_items as _run
 
 LANGS = ("python", "javascript", "java", "cpp", "rust")
-
-
-def _program(task: Task, solution: str, test: TestCase) -> Program:
-    if test.kind == "assert":
-        return Program(task.language, solution + "\n" + test.code)
-    return Program(task.language, solution, stdin=test.stdin)
-
-
-def _passed(test: TestCase, result) -> bool:
-    if not result.ok:
-        return False
-    return test.kind == "assert" or compare_output(test.compare, test.expected_stdout, result.stdout)
-
-
-def _run(sandbox, items: list[tuple[Task, str]], limits: Limits) -> list[list[tuple[TestCase, object]]]:
-    """Run every test of every (task, solution); per item the (test, result) pairs.
-
-    One batch, ordered test-major (every solution's first test, then every second test...)
-    so the two workers never compile the same source at the same moment: by the time a
-    solution's second test runs its build is in the compile cache.
-    """
-    order = sorted(((j, i) for i, (task, _) in enumerate(items) for j in range(len(task.tests))))
-    programs = [_program(items[i][0], items[i][1], items[i][0].tests[j]) for j, i in order]
-    results = sandbox.run_many(programs, limits)
-    by_item: list[dict[int, object]] = [{} for _ in items]
-    for (j, i), result in zip(order, results):
-        by_item[i][j] = result
-    return [[(t, by_item[i][j]) for j, t in enumerate(task.tests)] for i, (task, _) in enumerate(items)]
 
 
 # ---- shape (no sandbox) ---------------------------------------------------------------------
