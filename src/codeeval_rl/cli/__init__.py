@@ -51,7 +51,9 @@ def main() -> None:
 
     err = Console(stderr=True)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (ConfigError, InputError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
