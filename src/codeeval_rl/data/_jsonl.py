@@ -37,7 +37,7 @@ def open_text(path: str | os.PathLike[str], mode: str = "r") -> IO[str]:
     """Open a text file for reading (``"r"``) or writing (``"w"``), gzip when it ends in ``.gz``."""
     p = Path(path).expanduser()
     if p.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(p, mode + "b"), encoding="utf-8", newline="\n")  # type: ignore[arg-type]
+        return io.TextIOWrapper(gzip.open(p, mode + "b"), encoding="utf-8", newline="\n")  # type: ignore[arg-type,type-var]
     return open(p, mode, encoding="utf-8", newline="\n")
 
 

@@ -243,7 +243,7 @@ def write_tasks(path: str | os.PathLike[str], tasks: Iterable[Task],
     """
     wrong_solutions = wrong_solutions or {}
     records = []
-    errors = []
+    errors: list[str] = []
     seen: set[str] = set()
     for i, task in enumerate(tasks):
         if not isinstance(task, Task):
