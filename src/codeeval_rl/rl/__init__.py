@@ -11,10 +11,23 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "LLMAdapter", "Policy", "FakePolicy", "Sample",
-    "train_grpo", "train_ppo", "train_rloo", "train_multiturn", "get_trainer", "ALGORITHMS",
-    "generate_samples", "Scorer", "Score", "EvaluatorScorer", "FunctionScorer", "TrainResult",
+    "ALGORITHMS",
+    "EvaluatorScorer",
+    "FakePolicy",
+    "FunctionScorer",
+    "LLMAdapter",
+    "Policy",
+    "Sample",
+    "Score",
+    "Scorer",
+    "TrainResult",
+    "generate_samples",
+    "get_trainer",
     "run_quickstart",
+    "train_grpo",
+    "train_multiturn",
+    "train_ppo",
+    "train_rloo",
 ]
 
 _WHERE = {

@@ -16,7 +16,7 @@ from typing import Literal
 
 import torch
 
-__all__ = ["Scale", "group_relative", "leave_one_out", "gae", "whiten"]
+__all__ = ["Scale", "gae", "group_relative", "leave_one_out", "whiten"]
 
 Scale = Literal["group", "batch", "none"]
 

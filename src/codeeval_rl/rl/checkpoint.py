@@ -21,7 +21,7 @@ import torch
 
 from codeeval_rl.errors import TrainingError
 
-__all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint", "rng_state", "set_rng_state"]
+__all__ = ["latest_checkpoint", "load_checkpoint", "rng_state", "save_checkpoint", "set_rng_state"]
 
 _FILES = ("model.pt", "optimizer.pt", "state.pt")
 

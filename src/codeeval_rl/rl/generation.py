@@ -9,7 +9,7 @@ from typing import Any
 from codeeval_rl.errors import InputError
 from codeeval_rl.types import Task
 
-__all__ = ["generate_samples", "ALGORITHMS", "get_trainer"]
+__all__ = ["ALGORITHMS", "generate_samples", "get_trainer"]
 
 
 def generate_samples(model: str | os.PathLike[str] | Any, tasks: Sequence[Task], n: int = 1,

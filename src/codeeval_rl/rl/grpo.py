@@ -14,8 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import torch
-
 from codeeval_rl.config import TrainSettings
 from codeeval_rl.monitoring.tracker import Tracker
 from codeeval_rl.rl.advantages import group_relative

@@ -20,14 +20,20 @@ import torch
 from codeeval_rl.config import TrainSettings
 from codeeval_rl.errors import InputError, TrainingError
 from codeeval_rl.monitoring.tracker import NullTracker, RolloutRecord, Tracker
-from codeeval_rl.rl.checkpoint import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from codeeval_rl.rl.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from codeeval_rl.rl.losses import AdaptiveKL, FixedKL
 from codeeval_rl.rl.policy import LLMAdapter, Sample
 from codeeval_rl.rl.rollout import TokenBatch, collate, token_logprobs
 from codeeval_rl.rl.scoring import Score
 from codeeval_rl.types import Task
 
-__all__ = ["DataCursor", "Trainer", "TrainResult", "Batch", "StepCallback", "seed_everything"]
+__all__ = ["Batch", "DataCursor", "StepCallback", "TrainResult", "Trainer", "seed_everything"]
 
 StepCallback = Callable[[int, Mapping[str, float]], None]
 

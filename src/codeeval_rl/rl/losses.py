@@ -22,9 +22,19 @@ from typing import Literal
 import torch
 
 __all__ = [
-    "Aggregation", "AGGREGATIONS", "get_aggregation",
-    "clipped_surrogate", "policy_loss", "kl_k1", "kl_k3", "KL_ESTIMATORS", "get_kl_estimator",
-    "value_loss", "AdaptiveKL", "FixedKL", "PolicyLossOutput",
+    "AGGREGATIONS",
+    "KL_ESTIMATORS",
+    "AdaptiveKL",
+    "Aggregation",
+    "FixedKL",
+    "PolicyLossOutput",
+    "clipped_surrogate",
+    "get_aggregation",
+    "get_kl_estimator",
+    "kl_k1",
+    "kl_k3",
+    "policy_loss",
+    "value_loss",
 ]
 
 Aggregation = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]

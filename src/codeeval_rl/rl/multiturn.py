@@ -33,7 +33,7 @@ from codeeval_rl.rl.rollout import token_logprobs
 from codeeval_rl.rl.scoring import AsyncRewards, Score, Scorer
 from codeeval_rl.types import Task
 
-__all__ = ["train_multiturn", "feedback_message", "run_episodes", "Episode", "final_reward"]
+__all__ = ["Episode", "feedback_message", "final_reward", "run_episodes", "train_multiturn"]
 
 FAILED_HEADER = "Your code failed the following tests:"
 TRY_AGAIN = "Give it another try."

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from codeeval_rl.errors import InputError, require
 
-__all__ = ["Sample", "Policy", "LLMAdapter", "FakePolicy", "PromptLike"]
+__all__ = ["FakePolicy", "LLMAdapter", "Policy", "PromptLike", "Sample"]
 
 PromptLike = str | Sequence[Mapping[str, str]]
 """A plain prompt string, or a chat as a list of ``{"role", "content"}`` messages."""

@@ -25,7 +25,7 @@ from codeeval_rl.rl.rollout import TokenBatch, token_logprobs
 from codeeval_rl.rl.scoring import AsyncRewards, Scorer
 from codeeval_rl.types import Task
 
-__all__ = ["train_ppo", "ValueHead"]
+__all__ = ["ValueHead", "train_ppo"]
 
 
 class ValueHead(torch.nn.Module):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["QuickstartPlan", "FULL_PLAN", "QUICK_PLAN", "run_quickstart", "render_html"]
+__all__ = ["FULL_PLAN", "QUICK_PLAN", "QuickstartPlan", "render_html", "run_quickstart"]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["TokenBatch", "collate", "token_logprobs", "completion_mask_from"]
+__all__ = ["TokenBatch", "collate", "completion_mask_from", "token_logprobs"]
 
 
 @dataclass(frozen=True)

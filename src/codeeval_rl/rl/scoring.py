@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from codeeval_rl.types import Task
 
-__all__ = ["Score", "Scorer", "EvaluatorScorer", "FunctionScorer", "AsyncRewards"]
+__all__ = ["AsyncRewards", "EvaluatorScorer", "FunctionScorer", "Score", "Scorer"]
 
 
 @dataclass(frozen=True)

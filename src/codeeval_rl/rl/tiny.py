@@ -12,7 +12,7 @@ from typing import Any
 
 from codeeval_rl.errors import require
 
-__all__ = ["train_tokenizer", "build_tiny_model", "SPECIAL_TOKENS"]
+__all__ = ["SPECIAL_TOKENS", "build_tiny_model", "train_tokenizer"]
 
 SPECIAL_TOKENS = ("<pad>", "<eos>")
 
