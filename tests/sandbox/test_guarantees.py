@@ -341,3 +341,13 @@ def test_processes_and_cgroups_gone_after_close() -> None:
     sb.close()
     assert not Path(f"/proc/{server_pid}").exists() or "Z" in Path(f"/proc/{server_pid}/stat").read_text().split()[2]
     assert all(not p.exists() for p in paths)
+
+
+def test_concurrent_runs_of_a_new_program_compile_it_once(sandbox: Sandbox) -> None:
+    src = "#include <stdio.h>\nint main(){ puts(\"%s\"); }" % os.urandom(6).hex()
+    results = sandbox.run_many([Program("c", src)] * 6, QUICK)
+    assert all(r.ok for r in results)
+    assert sum(not r.cached for r in results) == 1  # one compiled, five waited and hit the cache
+    bad = "int main( { %s }" % os.urandom(6).hex()
+    errs = sandbox.run_many([Program("c", bad)] * 4, QUICK)
+    assert all(r.status is Status.COMPILE_ERROR for r in errs) and sum(not r.cached for r in errs) == 1

@@ -745,6 +745,8 @@ def main():
                 reply = {"ok": True, "seccomp": server.seccomp is not None,
                          "seccomp_reason": server.seccomp_reason, "cgroup": server.cg.version,
                          "python": sys.version.split()[0]}
+            elif op == "compile":
+                reply = {"compile": server.compile(req["compile"])}
             elif op == "run":
                 reply = {}
                 if req.get("compile"):

@@ -55,8 +55,9 @@ Not guaranteed:
 
 from __future__ import annotations
 
-import os
+import fcntl
 import hashlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -265,11 +266,42 @@ class Sandbox:
         _check_limits(limits)
         self._start()
         request = self._request(program, lang, limits)
+        compiled = self._compile_once(request["compile"]) if "compile" in request else None
         worker = self._idle.get()
         try:
-            return self._execute(worker, request, limits)
+            return self._execute(worker, request, limits, compiled)
         finally:
             self._idle.put(worker)
+
+    def _compile_once(self, spec: dict[str, Any]) -> dict[str, Any] | None:
+        """Compile an uncached program under a per-key file lock, so that concurrent runs of the
+        same new source (threads or processes sharing the cache) compile it once and the rest
+        hit the cache. Returns the compile reply when this call compiled, else None; failures
+        here are left for the run request to report."""
+        entry = self.cache_dir / spec["key"]
+        if (entry / ".ok").exists() or (entry / ".error").exists():
+            return None
+        locks = self.cache_dir / ".locks"
+        locks.mkdir(exist_ok=True)
+        fd = os.open(locks / f"{spec['key']}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if (entry / ".ok").exists() or (entry / ".error").exists():
+                return None
+            worker = self._idle.get()
+            try:
+                reply = worker.request({"op": "compile", "compile": spec}, self.settings.compile_wall_time_s + 30.0)
+                return reply.get("compile")
+            except SandboxError:
+                try:
+                    worker.restart()
+                except SandboxError:
+                    pass
+                return None
+            finally:
+                self._idle.put(worker)
+        finally:
+            os.close(fd)
 
     def run_many(self, programs: Sequence[Program] | Iterable[Program], limits: Limits | None = None,
                  on_result: Callable[[int, ExecutionResult], None] | None = None) -> list[ExecutionResult]:
@@ -332,7 +364,8 @@ class Sandbox:
         req.update(mode="exec", argv=[a.format(**fmt) for a in lang.run_argv], files=files)
         return req
 
-    def _execute(self, worker: Worker, request: dict[str, Any], limits: Limits) -> ExecutionResult:
+    def _execute(self, worker: Worker, request: dict[str, Any], limits: Limits,
+                 compiled: dict[str, Any] | None = None) -> ExecutionResult:
         timeout = limits.wall_time_s + 30.0
         if "compile" in request:
             timeout += self.settings.compile_wall_time_s
@@ -347,6 +380,8 @@ class Sandbox:
         if "error" in reply:
             return ExecutionResult(status=Status.SANDBOX_ERROR, reason=f"sandbox server: {reply['error']}")
         comp = reply.get("compile") or {}
+        if comp and compiled and not compiled.get("cached"):
+            comp = {**comp, "time": compiled.get("time", 0.0), "cached": False}  # compiled by this call
         if comp.get("setup_error"):
             return ExecutionResult(status=Status.SANDBOX_ERROR, reason=comp["setup_error"])
         if comp and not comp.get("ok"):
