@@ -233,3 +233,18 @@ def test_per_test_verdicts_and_partial_credit(sandbox):
     assert "ValueError: two" in res.test_results[2].feedback
     assert res.test_results[3].execution.status is Status.TIMEOUT  # the timeout fails the rest
     assert res.reward.components["tests"] == pytest.approx(0.5)
+
+
+LIST_TASK = Task(id="upto", language="python", prompt="def upto(n):\n", entry_point="upto",
+                 tests=(TestCase(kind="assert", code="assert list(upto(3)) == [0, 1, 2]\nassert sorted(upto(2)) == [0, 1]",
+                                 id="t"),))
+
+
+def test_lazy_results_are_checked_item_by_item(evaluator):
+    honest = ["def upto(n):\n    return range(n)\n", "def upto(n):\n    yield from range(n)\n",
+              "def upto(n):\n    return map(int, range(n))\n", "def upto(n):\n    return iter(list(range(n)))\n"]
+    fake = ("class A:\n    def __eq__(self, o):\n        return True\n    def __lt__(self, o):\n        return False\n"
+            "    __hash__ = object.__hash__\ndef upto(n):\n    return (A() for _ in range(n))\n")
+    results = evaluator.evaluate_many([(LIST_TASK, code) for code in honest + [fake]])
+    assert [r.passed for r in results] == [True, True, True, True, False], [r.feedback for r in results]
+    assert "yielded a value of type A" in results[-1].feedback

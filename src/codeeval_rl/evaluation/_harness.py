@@ -31,7 +31,8 @@ Order of events:
    solution's namespace, pristine builtins, and **guards**: every solution-defined callable
    that the test names is wrapped so that its return value must be made only of exact
    built-in types (None, bool, int, float, complex, str, bytes, and list/tuple/set/
-   frozenset/dict/deque/range of those). Such values compare with C code no solution can
+   frozenset/dict/deque/range of those); a returned generator or built-in iterator is handed
+   over wrapped, each item checked the same way as the test consumes it. Such values compare with C code no solution can
    override, so an object whose ``__eq__`` always answers True is refused. The comparison
    helpers check both sides the same way.
 6. Emit one verdict record per test as soon as it is known, then the ``D`` (done) record,
@@ -155,9 +156,27 @@ def _main(raw):
 
     rejected = [None]
 
+    # Lazy results (a generator, map, zip...) are common in model code and tests consume them
+    # with list() or sorted(): hand the test a harness generator that checks each item instead.
+    iterators = {types.GeneratorType, map, filter, zip, enumerate, reversed, b_type(iter([])),
+                 b_type(iter(())), b_type(iter(range(0))), b_type(iter("")), b_type(iter({})),
+                 b_type(iter(set())), b_type(iter({}.items())), b_type(iter({}.values()))}
+
+    def checked_items(it, name):
+        for item in it:
+            if not trusted(item):
+                message = (name + " yielded a value of type " + type_name(b_type(item))
+                           + "; results must be built-in values to be compared")
+                if rejected[0] is None:
+                    rejected[0] = message
+                raise Reject(message)
+            yield item
+
     def guard(fn, name):
         def guarded(*args, **kwargs):
             result = fn(*args, **kwargs)
+            if b_type(result) in iterators:
+                return checked_items(result, name)
             if not trusted(result):
                 message = (name + " returned a value of type " + type_name(b_type(result))
                            + "; results must be built-in values (None, bool, int, float, str, "
