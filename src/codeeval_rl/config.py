@@ -21,6 +21,7 @@ __all__ = [
     "SandboxSettings",
     "EvaluationSettings",
     "CodeQualitySettings",
+    "TrainSettings",
     "load_yaml",
     "load_sandbox_settings",
     "load_evaluation_settings",
