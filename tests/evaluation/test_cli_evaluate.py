@@ -50,16 +50,35 @@ def test_unknown_task_ids_are_named(tmp_path):
     assert "Nope/1" in proc.stderr
 
 
-def test_model_option_without_generation_module_is_a_clear_error(tmp_path):
-    proc = _run("evaluate", "--dataset", "humaneval", "--limit", "1", "--model", "nowhere",
-                "--output", str(tmp_path / "r.json"))
-    try:
-        import codeeval_rl.rl.generation  # noqa: F401
-    except ImportError:
-        assert proc.returncode != 0
-        assert "generate_samples" in proc.stderr or "missing" in proc.stderr
-    else:
-        pytest.skip("generation module present: --model runs a real model")
+def test_model_option_generates_then_evaluates(tmp_path):
+    """``--model`` with a tiny local model: generation, then the same evaluation and results file."""
+    import torch
+
+    from codeeval_rl.rl.tiny import build_tiny_model, train_tokenizer
+
+    torch.manual_seed(0)
+    tok = train_tokenizer([f"def f{i}(x):\n    return x + {i}\n" for i in range(40)], vocab_size=300)
+    model = build_tiny_model(len(tok), hidden=32, layers=1, heads=2, intermediate=64, seed=0,
+                             pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    model_dir = tmp_path / "tiny"
+    model.save_pretrained(model_dir)
+    tok.save_pretrained(model_dir)
+    out = tmp_path / "r.json"
+    proc = _run("evaluate", "--dataset", "library:python:easy", "--limit", "2", "--model", str(model_dir),
+                "--n", "2", "--max-new-tokens", "16", "--output", str(out), "--k", "1,2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["summary"]["num_samples"] == 4 and len(data["samples"]) == 4
+    assert {"pass@1", "pass@2"} <= set(data["summary"]["pass_at_k"])
+
+
+def test_model_option_with_a_missing_model_is_a_clear_error(tmp_path):
+    env = dict(__import__("os").environ, HF_HUB_OFFLINE="1")
+    proc = subprocess.run([sys.executable, "-c", "from codeeval_rl.cli import main; main()", "evaluate",
+                           "--dataset", "humaneval", "--limit", "1", "--model", str(tmp_path / "nowhere"),
+                           "--output", str(tmp_path / "r.json")], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode != 0
+    assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_summary_leaves_out_k_above_samples_per_task():
