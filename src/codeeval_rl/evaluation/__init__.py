@@ -18,14 +18,14 @@ from codeeval_rl.evaluation.metrics import mean_pass_at_k, n_at_k, pass_at_k
 from codeeval_rl.evaluation.rewards import LEVELS, make_reward
 
 __all__ = [
-    "Evaluator",
+    "LEVELS",
     "EvaluationResult",
-    "select_tests",
-    "extract_code",
+    "Evaluator",
     "completion_to_code",
-    "pass_at_k",
+    "extract_code",
+    "make_reward",
     "mean_pass_at_k",
     "n_at_k",
-    "LEVELS",
-    "make_reward",
+    "pass_at_k",
+    "select_tests",
 ]

@@ -47,13 +47,13 @@ a test without a record failed (a timeout or a crash ends the run early).
 
 def _main(raw):
     import builtins
+    import collections
     import json
     import operator
     import os
     import sys
     import time
     import types
-    import collections
 
     b_type, b_id, b_len, b_callable, b_repr = type, id, len, callable, repr
     b_str, b_exec, b_compile = str, exec, compile

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from codeeval_rl.types import TestResult
 
-__all__ = ["Figures", "figures_of", "efficiency_score", "TIME_FLOOR_S", "MEMORY_FLOOR_BYTES"]
+__all__ = ["MEMORY_FLOOR_BYTES", "TIME_FLOOR_S", "Figures", "efficiency_score", "figures_of"]
 
 TIME_FLOOR_S = 5e-3
 MEMORY_FLOOR_BYTES = 4 << 20

@@ -40,7 +40,7 @@ from codeeval_rl.evaluation.testscore import tests_score
 from codeeval_rl.sandbox.languages import get_language
 from codeeval_rl.types import ExecutionResult, Limits, Program, Reward, Status, Task, TestCase, TestResult
 
-__all__ = ["Evaluator", "EvaluationResult", "TestSelection", "select_tests"]
+__all__ = ["EvaluationResult", "Evaluator", "TestSelection", "select_tests"]
 
 TestSelection = Literal["hidden", "public", "all"]
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from codeeval_rl.types import Status, TestResult
 
-__all__ = ["EXECUTION_SCORES", "test_outcome", "submission_outcome", "execution_score"]
+__all__ = ["EXECUTION_SCORES", "execution_score", "submission_outcome", "test_outcome"]
 
 EXECUTION_SCORES: dict[str, float] = {
     "compile_error": 0.0,

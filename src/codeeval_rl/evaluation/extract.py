@@ -19,7 +19,7 @@ import re
 from codeeval_rl.sandbox.languages import ALIASES
 from codeeval_rl.types import Task
 
-__all__ = ["LANGUAGE_TAGS", "extract_code", "completion_to_code"]
+__all__ = ["LANGUAGE_TAGS", "completion_to_code", "extract_code"]
 
 LANGUAGE_TAGS: dict[str, frozenset[str]] = {
     "python": frozenset({"python", "py", "python3", "py3"}),
@@ -31,7 +31,7 @@ LANGUAGE_TAGS: dict[str, frozenset[str]] = {
 }
 """Fence tags accepted for each language (lower-case)."""
 
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([^\s`]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.S | re.M)
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([^\s`]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
 
 
 def _canonical(language: str) -> str:
@@ -59,7 +59,7 @@ def extract_code(text: str, language: str = "python") -> str:
 
 
 def _defines(code: str, name: str) -> bool:
-    return re.search(rf"^def[ \t]+{re.escape(name)}[ \t]*\(", code, re.M) is not None
+    return re.search(rf"^def[ \t]+{re.escape(name)}[ \t]*\(", code, re.MULTILINE) is not None
 
 
 def completion_to_code(task: Task, completion: str) -> str:
@@ -70,7 +70,7 @@ def completion_to_code(task: Task, completion: str) -> str:
         return extract_code(completion, task.language)
     code = extract_code(completion, "python") if "```" in completion else completion
     if _defines(code, task.entry_point):
-        m = re.search(rf"^def[ \t]+{re.escape(task.entry_point)}[ \t]*\(", task.prompt, re.M)
+        m = re.search(rf"^def[ \t]+{re.escape(task.entry_point)}[ \t]*\(", task.prompt, re.MULTILINE)
         preamble = task.prompt[: m.start()] if m else ""
         return preamble + code
     return task.prompt + code

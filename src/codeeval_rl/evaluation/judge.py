@@ -47,15 +47,15 @@ __all__ = [
     "HARNESS_SOURCE",
     "HarnessRecords",
     "PreparedTest",
-    "rewrite_asserts",
-    "python_assert_program",
-    "parse_harness_output",
-    "judge_python_asserts",
+    "failed_without_running",
     "io_program",
     "judge_io",
-    "script_assert_program",
+    "judge_python_asserts",
     "judge_script_assert",
-    "failed_without_running",
+    "parse_harness_output",
+    "python_assert_program",
+    "rewrite_asserts",
+    "script_assert_program",
 ]
 
 HARNESS_SOURCE = Path(__file__).with_name("_harness.py").read_text(encoding="utf-8")

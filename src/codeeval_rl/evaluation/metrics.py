@@ -22,7 +22,7 @@ import numpy as np
 
 from codeeval_rl.errors import InputError
 
-__all__ = ["pass_at_k", "mean_pass_at_k", "n_at_k"]
+__all__ = ["mean_pass_at_k", "n_at_k", "pass_at_k"]
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -55,8 +55,8 @@ def n_at_k(samples: Sequence[tuple[bool, bool]], n: int, k: int) -> float:
     rest = total - a - b
     ways = comb(total, k)
     solved = 0.0
-    for x in range(0, min(a, k) + 1):
-        for y in range(0, min(b, k - x) + 1):
+    for x in range(min(a, k) + 1):
+        for y in range(min(b, k - x) + 1):
             z = k - x - y
             if z > rest:
                 continue

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from codeeval_rl.config import CodeQualitySettings
 
-__all__ = ["QualityReport", "quality_reports", "BANDIT_SEVERITY", "RUFF_RULES"]
+__all__ = ["BANDIT_SEVERITY", "RUFF_RULES", "QualityReport", "quality_reports"]
 
 RUFF_RULES = "E,W,F,B"
 BANDIT_SEVERITY = {"LOW": 0.25, "MEDIUM": 0.5, "HIGH": 1.0}

@@ -22,8 +22,16 @@ from codeeval_rl.config import EvaluationSettings
 from codeeval_rl.errors import ConfigError
 from codeeval_rl.types import Reward
 
-__all__ = ["LEVELS", "SHAPERS", "level_weights", "needed_levels", "make_reward",
-           "shape_binary", "shape_partial", "shape_graded"]
+__all__ = [
+    "LEVELS",
+    "SHAPERS",
+    "level_weights",
+    "make_reward",
+    "needed_levels",
+    "shape_binary",
+    "shape_graded",
+    "shape_partial",
+]
 
 LEVELS: tuple[str, ...] = ("syntax", "execution", "tests", "quality", "efficiency")
 

@@ -26,7 +26,7 @@ import re
 from codeeval_rl.sandbox.languages import get_language
 from codeeval_rl.types import Program
 
-__all__ = ["python_syntax", "compiler_syntax_score", "syntax_check_program", "count_lines"]
+__all__ = ["compiler_syntax_score", "count_lines", "python_syntax", "syntax_check_program"]
 
 
 def count_lines(code: str) -> int:
@@ -49,7 +49,7 @@ def python_syntax(code: str) -> tuple[float, str]:
 
 # file:line[:col]: error  (gcc, g++, javac, node)   |   --> file:line:col  (rustc)
 _LOCATED = re.compile(r"(?:main|Main|\w+)\.(?:c|cpp|java|js|rs):(\d+)(?::\d+)?")
-_ERROR_LINE = re.compile(r"\berror\b|SyntaxError", re.I)
+_ERROR_LINE = re.compile(r"\berror\b|SyntaxError", re.IGNORECASE)
 
 
 def compiler_syntax_score(output: str, code: str) -> tuple[float, int, int | None]:

@@ -27,7 +27,7 @@ from codeeval_rl.rl.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from codeeval_rl.rl.losses import AdaptiveKL, FixedKL
+from codeeval_rl.rl.losses import AdaptiveKL, FixedKL, policy_loss
 from codeeval_rl.rl.policy import LLMAdapter, Sample
 from codeeval_rl.rl.rollout import TokenBatch, collate, token_logprobs
 from codeeval_rl.rl.scoring import Score
@@ -254,6 +254,34 @@ class Trainer:
         if not math.isfinite(gn):
             raise TrainingError(f"gradient norm is {gn} at step {self.step}; lower the learning rate")
         return gn
+
+    def policy_update(self, tokens: TokenBatch, adv: torch.Tensor, ref_lp: torch.Tensor,
+                      beta: float) -> dict[str, float]:
+        """The clipped policy-gradient update GRPO, RLOO and multi-turn share: ``num_iterations``
+        passes over the batch in micro-batches, each weighted by its share of the batch so the
+        accumulated gradient equals the full-batch loss's (tokens for ``dapo``, rows otherwise).
+        ``beta`` 0 leaves the KL out of the loss (RLOO folds it into the reward). Returns the
+        batch's loss, KL, clip fraction and gradient norm."""
+        s = self.settings
+        stats = {"loss": 0.0, "kl": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0}
+        rows = tokens.input_ids.shape[0]
+        total_tokens = float(tokens.loss_mask.sum().clamp(min=1))
+        adv = adv.to(tokens.input_ids.device)
+        for _ in range(s.num_iterations):
+            for mb in self.micro_batches(rows):
+                part = tokens.rows(mb)
+                lp = token_logprobs(self.model, part, s.temperature)
+                out = policy_loss(lp, part.old_logprobs, adv[mb], part.loss_mask, loss_type=s.loss_type,
+                                  epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=ref_lp[mb],
+                                  beta=beta, kl_estimator=s.kl_estimator, max_tokens=tokens.loss_mask.shape[1])
+                share = (float(part.loss_mask.sum()) / total_tokens if s.loss_type == "dapo"
+                         else (mb.stop - mb.start) / rows) / s.num_iterations
+                self.accelerator.backward(out.loss * share)
+                stats["loss"] += float(out.loss.detach()) * share
+                stats["kl"] += out.kl * share
+                stats["clip_fraction"] += out.clip_fraction * share
+            stats["grad_norm"] = self.clip_and_step()
+        return stats
 
     # --- logging ---------------------------------------------------------------------------
     def log(self, batch: Batch, values: dict[str, float], step_s: float, waited_s: float,

@@ -22,7 +22,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ def _log_eval(tracker: Any, name: str, rows: list[tuple[Any, str, Any, int]], co
 
 def run_quickstart(output: str | os.PathLike[str], *, seed: int = 0, plan: QuickstartPlan = FULL_PLAN,
                    sandbox: Any = None, log: Callable[[str], None] = print,
-                   on_step: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any]:
+                   on_step: Callable[[int, Mapping[str, float]], None] | None = None) -> dict[str, Any]:
     """Run the whole quickstart into ``output``; returns what ``report.json`` holds."""
     import torch
 
@@ -213,8 +213,8 @@ def _svg_line(title: str, xs: Sequence[float], series: dict[str, Sequence[float]
     def py(y: float) -> float:
         return height - pad - (y - lo) / (hi - lo) * (height - 2 * pad)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="{html.escape(title)}">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+              f'aria-label="{html.escape(title)}">'),
              f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}" fill="none" stroke="#ccc"/>',
              f'<text x="{pad}" y="{pad - 8}" font-size="11">{hi:.3g}</text>',
              f'<text x="{pad}" y="{height - pad + 14}" font-size="11">{lo:.3g}</text>',

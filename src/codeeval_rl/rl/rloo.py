@@ -16,9 +16,8 @@ from codeeval_rl.config import TrainSettings
 from codeeval_rl.monitoring.tracker import Tracker
 from codeeval_rl.rl.advantages import leave_one_out
 from codeeval_rl.rl.loop import StepCallback, Trainer, TrainResult
-from codeeval_rl.rl.losses import kl_k1, policy_loss
+from codeeval_rl.rl.losses import kl_k1
 from codeeval_rl.rl.policy import LLMAdapter
-from codeeval_rl.rl.rollout import token_logprobs
 from codeeval_rl.rl.scoring import AsyncRewards, Scorer
 from codeeval_rl.types import Task
 
@@ -56,23 +55,8 @@ def train_rloo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task
             adv = leave_one_out(shaped).flatten()
 
             # 3. clipped policy step (no KL term: it is in the reward)
-            stats = {"loss": 0.0, "kl": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0,
-                     "kl_seq": float(seq_kl.mean())}
-            total_tokens = float(tokens.loss_mask.sum().clamp(min=1))
-            for _ in range(s.num_iterations):
-                for mb in tr.micro_batches(tokens.input_ids.shape[0]):
-                    part = tokens.rows(mb)
-                    lp = token_logprobs(tr.model, part, s.temperature)
-                    out = policy_loss(lp, part.old_logprobs, adv[mb], part.loss_mask, loss_type=s.loss_type,
-                                      epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=ref_lp[mb],
-                                      beta=0.0, kl_estimator=s.kl_estimator, max_tokens=tokens.loss_mask.shape[1])
-                    share = (float(part.loss_mask.sum()) / total_tokens if s.loss_type == "dapo"
-                             else (mb.stop - mb.start) / tokens.input_ids.shape[0])
-                    tr.accelerator.backward(out.loss * share / s.num_iterations)
-                    stats["loss"] += float(out.loss.detach()) * share / s.num_iterations
-                    stats["kl"] += out.kl * share / s.num_iterations
-                    stats["clip_fraction"] += out.clip_fraction * share / s.num_iterations
-                stats["grad_norm"] = tr.clip_and_step()
+            stats = tr.policy_update(tokens, adv, ref_lp, beta=0.0)
+            stats["kl_seq"] = float(seq_kl.mean())
             tr.kl_ctl.update(stats["kl"], n_steps=groups * n)
 
             if nxt is None and not last:

@@ -7,6 +7,14 @@ from codeeval_rl.sandbox.sandbox import Sandbox, classify
 from codeeval_rl.types import ExecutionResult, Limits, Program, Status
 
 __all__ = [
-    "Sandbox", "FakeSandbox", "Program", "Limits", "Status", "ExecutionResult",
-    "Language", "LANGUAGES", "get_language", "classify",
+    "LANGUAGES",
+    "ExecutionResult",
+    "FakeSandbox",
+    "Language",
+    "Limits",
+    "Program",
+    "Sandbox",
+    "Status",
+    "classify",
+    "get_language",
 ]

@@ -40,10 +40,10 @@ for _name in (
     except Exception:  # pragma: no cover - a trimmed system Python
         pass
 
-import atexit  # noqa: E402
-import threading  # noqa: E402
-import traceback  # noqa: E402
-import types  # noqa: E402
+import atexit
+import threading
+import traceback
+import types
 
 LIBC = ctypes.CDLL(None, use_errno=True)
 PR_SET_NO_NEW_PRIVS = 38
@@ -500,7 +500,7 @@ class Server:
                 break
         if exited:
             # The program is gone; collect what is already in the pipes (a daemon may hold them open).
-            for fd in list(open_fds):
+            for fd in tuple(open_fds):  # a copy: _drain discards the fds that reach EOF
                 overflow |= self._drain(fd, bufs, truncated, cap, open_fds, poller, final=True)
         try:
             os.kill(pid, signal.SIGKILL)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from codeeval_rl.errors import InputError
 
-__all__ = ["Language", "LANGUAGES", "ALIASES", "get_language", "java_main_class"]
+__all__ = ["ALIASES", "LANGUAGES", "Language", "get_language", "java_main_class"]
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,8 @@ def get_language(name: str) -> Language:
         ) from None
 
 
-_JAVA_PUBLIC_CLASS = re.compile(r"^\s*public\s+(?:final\s+|abstract\s+)*class\s+([A-Za-z_$][\w$]*)", re.M)
-_JAVA_MAIN = re.compile(r"class\s+([A-Za-z_$][\w$]*)[^{]*\{(?:(?!\bclass\b).)*?static\s+void\s+main\s*\(", re.S)
+_JAVA_PUBLIC_CLASS = re.compile(r"^\s*public\s+(?:final\s+|abstract\s+)*class\s+([A-Za-z_$][\w$]*)", re.MULTILINE)
+_JAVA_MAIN = re.compile(r"class\s+([A-Za-z_$][\w$]*)[^{]*\{(?:(?!\bclass\b).)*?static\s+void\s+main\s*\(", re.DOTALL)
 
 
 def java_main_class(source: str) -> str:

@@ -73,7 +73,7 @@ from codeeval_rl.sandbox.languages import Language, get_language, java_main_clas
 from codeeval_rl.sandbox.worker import Worker
 from codeeval_rl.types import ExecutionResult, Limits, Program, Status
 
-__all__ = ["Sandbox", "default_cache_dir", "classify"]
+__all__ = ["Sandbox", "classify", "default_cache_dir"]
 
 _MEMORY_MESSAGES = (
     "MemoryError", "java.lang.OutOfMemoryError", "JavaScript heap out of memory",

@@ -28,7 +28,7 @@ from codeeval_rl.config import SandboxSettings
 from codeeval_rl.errors import SandboxError, SandboxUnavailable
 from codeeval_rl.sandbox.cgroups import CgroupLayout, WorkerCgroup
 
-__all__ = ["Worker", "bwrap_argv", "LOCK_DIR"]
+__all__ = ["LOCK_DIR", "Worker", "bwrap_argv"]
 
 SERVER_FILE = Path(__file__).with_name("_server.py")
 LOCK_DIR = Path(os.environ.get("CODEEVAL_RL_LOCK_DIR", "/run/codeeval-rl" if os.geteuid() == 0 else tempfile.gettempdir()))
