@@ -244,6 +244,9 @@ class TrainSettings(Settings):
     """Multi-turn: subtracted for each turn without valid code."""
     reward_tests: Literal["hidden", "public", "all"] = "hidden"
     """Tests that make the final reward."""
+    max_sandbox_error_rate: float = Field(0.25, ge=0, le=1)
+    """Stop with an error when more than this share of a step's rewards are sandbox errors (our
+    fault, not the model's): training on them would learn from noise. 1 disables the check."""
     async_rewards: bool = True
     """Score a batch while the next one generates."""
     reward_workers: int = Field(2, ge=1, le=256)

@@ -56,6 +56,22 @@ def test_grpo_micro_batches_give_the_same_update(tmp_path):
     assert cos > 0.99, float(cos)
 
 
+def test_a_failing_sandbox_stops_training_instead_of_teaching_noise(tmp_path):
+    from codeeval_rl.errors import TrainingError
+    from codeeval_rl.rl.scoring import FunctionScorer, Score
+
+    broken = FunctionScorer(lambda task, completion: Score(0.0, status="sandbox_error",
+                                                           first_error="sandbox server: worker died"))
+    tracker = RecordingTracker()
+    with pytest.raises(TrainingError, match="sandbox errors .*worker died"):
+        train_grpo(_settings(tmp_path, steps=2), tiny_policy(), toy_tasks(), broken, tracker)
+    assert [r["status"] for r in tracker.runs.values()] == ["failed"]
+    # the limit is a setting: 1 disables the check
+    result = train_grpo(_settings(tmp_path / "off", steps=1, max_sandbox_error_rate=1.0), tiny_policy(),
+                        toy_tasks(), broken, save_final=False)
+    assert result.history[0]["sandbox_error_rate"] == 1.0
+
+
 def test_grpo_rejects_groups_of_one(tmp_path):
     with pytest.raises(InputError, match="num_generations"):
         train_grpo(_settings(tmp_path, num_generations=1), tiny_policy(), toy_tasks(), DIGITS)

@@ -287,6 +287,14 @@ class Trainer:
     def log(self, batch: Batch, values: dict[str, float], step_s: float, waited_s: float,
             on_step: StepCallback | None = None) -> dict[str, float]:
         flat_scores = [sc for row in batch.scores for sc in row]
+        broken = [sc for sc in flat_scores if sc.status == "sandbox_error"]
+        error_rate = len(broken) / len(flat_scores) if flat_scores else 0.0
+        if error_rate > self.settings.max_sandbox_error_rate:
+            raise TrainingError(
+                f"{len(broken)} of {len(flat_scores)} rewards at step {self.step} were sandbox errors "
+                f"(first: {broken[0].first_error or broken[0].feedback or 'no detail'}); the sandbox is "
+                f"failing, so these rewards say nothing about the model. Check `codeeval-rl doctor`; "
+                f"train.max_sandbox_error_rate ({self.settings.max_sandbox_error_rate}) sets this limit")
         completion_tokens = sum(len(s.completion_ids) for s in batch.flat())
         rewards = [sc.reward for sc in flat_scores]
         metrics = {
@@ -299,6 +307,7 @@ class Trainer:
             "generate_time_s": batch.generate_s,
             "reward_wait_s": waited_s,
             "reward_wait_fraction": min(1.0, waited_s / step_s) if step_s > 0 else 0.0,
+            "sandbox_error_rate": error_rate,
             "epoch": self.cursor.epoch,
             "beta": self.kl_ctl.value,
             "learning_rate": self.optimizer.param_groups[0]["lr"],

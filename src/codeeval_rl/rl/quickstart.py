@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeeval_rl.errors import TrainingError
+
 __all__ = ["FULL_PLAN", "QUICK_PLAN", "QuickstartPlan", "render_html", "run_quickstart"]
 
 
@@ -63,6 +65,10 @@ def _heldout_eval(policy: Any, tasks: Sequence[Any], scorer: Any, samples: int, 
     greedy = policy.generate_ids(prompts, n=1, temperature=0.0, max_new_tokens=max_new_tokens)
     pairs = [(t, s.text) for t, row in zip(tasks, sampled) for s in row]
     scores = scorer.score(pairs + [(t, row[0].text) for t, row in zip(tasks, greedy)], "all")
+    broken = [sc for sc in scores if sc.status == "sandbox_error"]
+    if broken:  # a held-out figure with our own failures in it would be meaningless
+        raise TrainingError(f"{len(broken)} of {len(scores)} held-out runs were sandbox errors "
+                            f"(first: {broken[0].first_error or 'no detail'}); check `codeeval-rl doctor`")
     sampled_scores, greedy_scores = scores[:len(pairs)], scores[len(pairs):]
     rows = [(t, c, sc, i % samples) for i, ((t, c), sc) in enumerate(zip(pairs, sampled_scores))]
     p1 = sum(sc.passed for sc in sampled_scores) / max(1, len(sampled_scores))
