@@ -11,14 +11,15 @@ import gzip
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from codeeval_rl.errors import DatasetError
 
-__all__ = ["MAX_ERRORS_SHOWN", "Line", "iter_jsonl", "open_text", "raise_collected", "write_jsonl"]
+__all__ = ["MAX_ERRORS_SHOWN", "Line", "iter_jsonl", "iter_string_records", "open_text", "raise_collected",
+           "write_jsonl"]
 
 MAX_ERRORS_SHOWN = 50
 """A DatasetError lists at most this many problems (and says how many more there were)."""
@@ -101,3 +102,24 @@ def raise_collected(path: str | os.PathLike[str], errors: list[str]) -> None:
     err = DatasetError(f"{head}\n{body}{tail}")
     err.errors = list(errors)  # type: ignore[attr-defined]
     raise err
+
+
+def iter_string_records(path: str | os.PathLike[str], fields: Sequence[str],
+                        errors: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, record)`` for each line of ``path`` that is a JSON object whose ``fields``
+    are all strings; every other line adds one message per problem to ``errors`` (naming the
+    line and the field) and is skipped."""
+    for line in iter_jsonl(path):
+        if line.error:
+            errors.append(f"line {line.number}: {line.error}")
+            continue
+        rec = line.value
+        if not isinstance(rec, dict):
+            errors.append(f"line {line.number}: expected a JSON object, got {type(rec).__name__}")
+            continue
+        bad = [f for f in fields if not isinstance(rec.get(f), str)]
+        for f in bad:
+            why = "missing" if f not in rec else f"must be a string, got {type(rec[f]).__name__}"
+            errors.append(f"line {line.number}: {f}: {why}")
+        if not bad:
+            yield line.number, rec

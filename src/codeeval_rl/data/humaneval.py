@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from codeeval_rl.data._jsonl import iter_jsonl, raise_collected
+from codeeval_rl.data._jsonl import iter_string_records, raise_collected
 from codeeval_rl.errors import DatasetError, MissingDependency
 from codeeval_rl.types import Task, TestCase
 
@@ -55,22 +55,9 @@ def load_humaneval(path: str | os.PathLike[str] | None = None, *, limit: int | N
     src = Path(path) if path is not None else humaneval_path()
     tasks: list[Task] = []
     errors: list[str] = []
-    for line in iter_jsonl(src):
-        if line.error:
-            errors.append(f"line {line.number}: {line.error}")
-            continue
-        rec = line.value
-        if not isinstance(rec, dict):
-            errors.append(f"line {line.number}: expected a JSON object, got {type(rec).__name__}")
-            continue
-        missing = [f for f in HUMANEVAL_FIELDS if not isinstance(rec.get(f), str)]
-        for f in missing:
-            why = "missing" if f not in rec else f"must be a string, got {type(rec[f]).__name__}"
-            errors.append(f"line {line.number}: {f}: {why}")
-        if missing:
-            continue
+    for number, rec in iter_string_records(src, HUMANEVAL_FIELDS, errors):
         if not rec["entry_point"].isidentifier():
-            errors.append(f"line {line.number}: entry_point: {rec['entry_point']!r} is not a Python identifier")
+            errors.append(f"line {number}: entry_point: {rec['entry_point']!r} is not a Python identifier")
             continue
         tasks.append(Task(
             id=rec["task_id"],

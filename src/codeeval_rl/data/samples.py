@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from codeeval_rl.data._jsonl import iter_jsonl, raise_collected, write_jsonl
+from codeeval_rl.data._jsonl import iter_string_records, raise_collected, write_jsonl
 from codeeval_rl.errors import DatasetError
 
 __all__ = ["REQUIRED_SAMPLE_KEYS", "read_samples", "write_samples"]
@@ -24,26 +24,8 @@ def read_samples(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Read a sample file; every record must be an object with string ``task_id`` and
     ``completion``. All problems of the file are reported together in one
     :class:`DatasetError` naming line and field."""
-    samples: list[dict[str, Any]] = []
     errors: list[str] = []
-    for line in iter_jsonl(path):
-        if line.error:
-            errors.append(f"line {line.number}: {line.error}")
-            continue
-        rec = line.value
-        if not isinstance(rec, dict):
-            errors.append(f"line {line.number}: expected a JSON object, got {type(rec).__name__}")
-            continue
-        bad = False
-        for key in REQUIRED_SAMPLE_KEYS:
-            if key not in rec:
-                errors.append(f"line {line.number}: {key}: missing")
-                bad = True
-            elif not isinstance(rec[key], str):
-                errors.append(f"line {line.number}: {key}: must be a string, got {type(rec[key]).__name__}")
-                bad = True
-        if not bad:
-            samples.append(rec)
+    samples = [rec for _, rec in iter_string_records(path, REQUIRED_SAMPLE_KEYS, errors)]
     raise_collected(path, errors)
     return samples
 
