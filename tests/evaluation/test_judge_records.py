@@ -39,3 +39,14 @@ def test_loader_falls_back_to_the_source_when_bytecode_does_not_fit(sandbox):
     for prog in (program, broken):
         (verdict,) = judge.judge_python_asserts(sandbox.run(prog), nonce, tests)
         assert verdict.passed, verdict
+
+
+def test_the_harness_travels_only_when_the_sandbox_did_not_preload_it():
+    from codeeval_rl.evaluation import judge
+    from codeeval_rl.types import TestCase
+
+    tests = [TestCase(kind="assert", code="assert f() == 1", id="t")]
+    full, _ = judge.python_assert_program("def f():\n    return 1\n", tests)
+    light, _ = judge.python_assert_program("def f():\n    return 1\n", tests, preloaded=True)
+    assert full.source == light.source
+    assert light.stdin.split("\n", 1)[0].endswith(" 0 0") and len(light.stdin) < 1000 < len(full.stdin)

@@ -90,3 +90,17 @@ def test_classify_maps_raw_facts() -> None:
     assert classify({"exit_code": 1, "stderr": "MemoryError\n"}, lim)[0] is Status.MEMORY_LIMIT
     assert classify({"exit_code": 1, "stderr": "x"}, lim) == (Status.RUNTIME_ERROR, "exit code 1")
     assert classify({"setup_error": "boom"}, lim) == (Status.SANDBOX_ERROR, "boom")
+
+
+def test_preloaded_modules_reach_every_worker_and_survive_restarts() -> None:
+    with Sandbox(workers=2) as sb:
+        sb.preload("codeeval_test_helper", "ANSWER = 42\ndef double(x):\n    return 2 * x\n")
+        progs = [Program("python", "import sys\nm = sys.modules['codeeval_test_helper']\nprint(m.double(m.ANSWER))")] * 6
+        assert [r.stdout for r in sb.run_many(progs, QUICK)] == ["84\n"] * 6
+        sb._workers[0].restart()
+        sb._workers[1].restart()
+        assert [r.stdout for r in sb.run_many(progs, QUICK)] == ["84\n"] * 6
+        with pytest.raises(InputError, match="not a Python identifier"):
+            sb.preload("bad-name", "x = 1")
+        with pytest.raises(InputError, match="does not compile"):
+            sb.preload("broken", "def (:")

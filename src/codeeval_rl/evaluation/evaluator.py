@@ -157,6 +157,7 @@ class Evaluator:
         self._levels = needed_levels(settings)
         self._reference: dict[str, Figures | None] = {}
         self._lock = threading.Lock()
+        self._preloaded: bool | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     @property
@@ -246,6 +247,16 @@ class Evaluator:
                     on_result(i, res)
         return [r for r in results if r is not None]
 
+    def _harness_preloaded(self) -> bool:
+        """Preload the harness into the sandbox's workers once, where the sandbox can (the real
+        one can; fakes and other engines get the harness with every program)."""
+        if self._preloaded is None:
+            preload = getattr(self.sandbox, "preload", None)
+            self._preloaded = callable(preload)
+            if callable(preload):
+                preload(judge.HARNESS_MODULE, judge.HARNESS_SOURCE)
+        return self._preloaded
+
     # ---- preparation -----------------------------------------------------------------------
     def _prepare(self, items: list[tuple[Task, str]], tests: str) -> list[_Item]:
         batch = []
@@ -280,7 +291,8 @@ class Evaluator:
         jobs: list[_Job] = []
         asserts = [k for k, t in enumerate(item.tests) if t.kind == "assert"]
         if lang == "python" and asserts:
-            program, nonce = judge.python_assert_program(item.code, [item.tests[k] for k in asserts])
+            program, nonce = judge.python_assert_program(item.code, [item.tests[k] for k in asserts],
+                                                         preloaded=self._harness_preloaded())
 
             def judge_asserts(run: ExecutionResult, idx=tuple(asserts), nonce=nonce) -> list[tuple[int, TestResult]]:
                 verdicts = judge.judge_python_asserts(run, nonce, [item.tests[k] for k in idx])

@@ -41,6 +41,7 @@ for _name in (
         pass
 
 import atexit
+import gc
 import threading
 import traceback
 import types
@@ -730,8 +731,6 @@ def main():
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     server = Server(uid)
-    import gc
-
     gc.freeze()  # children never scan (and so never copy-on-write) the server's own objects
     while True:
         head = _read_exact(rfd, 4)
@@ -745,6 +744,14 @@ def main():
                 reply = {"ok": True, "seccomp": server.seccomp is not None,
                          "seccomp_reason": server.seccomp_reason, "cgroup": server.cg.version,
                          "python": sys.version.split()[0]}
+            elif op == "preload":
+                # A trusted module (e.g. a test harness) imported once here, so every child
+                # finds it in sys.modules instead of receiving and compiling it per run.
+                module = types.ModuleType(req["name"])
+                exec(compile(req["source"], req["name"] + ".py", "exec"), module.__dict__)  # noqa: S102
+                sys.modules[req["name"]] = module
+                gc.freeze()
+                reply = {"ok": True}
             elif op == "compile":
                 reply = {"compile": server.compile(req["compile"])}
             elif op == "run":

@@ -138,6 +138,7 @@ class Worker:
         self.cgroup = WorkerCgroup(layout, f"p{os.getpid()}-{name}-u{self.uid}") if layout else None
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
+        self.preloaded: set[str] = set()
         self._stderr = tempfile.TemporaryFile()
         self.start()
 
@@ -156,6 +157,7 @@ class Worker:
         raise SandboxUnavailable(f"all {UID_RANGE} sandbox user ids from {base} are in use")
 
     def start(self) -> None:
+        self.preloaded = set()
         scratch_mb = max(256, self.settings.compile_memory_mb)
         argv = bwrap_argv(self.settings.python_executable, self.uid, self.cache_dir,
                           self.cgroup.paths if self.cgroup else {}, scratch_mb)
