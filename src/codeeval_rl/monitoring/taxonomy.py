@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from codeeval_rl.monitoring.tracker import RolloutRecord
@@ -228,6 +228,25 @@ _NOISE = re.compile(r"^(?:Node\.js v|note:|\s+at |For more information|\s*\||\s*
                     r"|exit code -?\d+$|\d+ errors?$)")
 
 
+def _terminate(m: re.Match[str]) -> str:
+    what = f": {m.group(2).strip()}" if m.group(2) else ""
+    return f"terminate called after throwing {m.group(1)}{what}"
+
+
+# (pattern, the key line it yields), tried in order by key_message.
+_KEY_LINES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (_RUSTC, lambda m: m.group(0)),
+    (_CC, lambda m: "error: " + m.group(1)),
+    (_LD, lambda m: m.group(0)),
+    (_JAVA_UNCAUGHT, lambda m: m.group(1)),
+    (_RUST_PANIC_OLD, lambda m: "panicked at: " + m.group(1)),
+    (_RUST_PANIC_NEW, lambda m: "panicked at: " + m.group(1)),
+    (_RUST_OVERFLOW, lambda m: m.group(0)),
+    (_CPP_TERMINATE, _terminate),
+    (_C_ASSERT, lambda m: m.group(0)),
+)
+
+
 def key_message(text: str, language: str = "") -> str:
     """The one line of an error text that says what went wrong, or ``""``.
 
@@ -240,32 +259,10 @@ def key_message(text: str, language: str = "") -> str:
     if not text:
         return ""
     text = _ANSI.sub("", text).replace("\r\n", "\n")
-    for rx in (_RUSTC,):
+    for rx, key in _KEY_LINES:
         m = rx.search(text)
         if m:
-            return _clip(m.group(0))
-    m = _CC.search(text)
-    if m:
-        return _clip("error: " + m.group(1))
-    m = _LD.search(text)
-    if m:
-        return _clip(m.group(0))
-    m = _JAVA_UNCAUGHT.search(text)
-    if m:
-        return _clip(m.group(1))
-    m = _RUST_PANIC_OLD.search(text) or _RUST_PANIC_NEW.search(text)
-    if m:
-        return _clip("panicked at: " + m.group(1))
-    m = _RUST_OVERFLOW.search(text)
-    if m:
-        return _clip(m.group(0))
-    m = _CPP_TERMINATE.search(text)
-    if m:
-        what = f": {m.group(2).strip()}" if m.group(2) else ""
-        return _clip(f"terminate called after throwing {m.group(1)}{what}")
-    m = _C_ASSERT.search(text)
-    if m:
-        return _clip(m.group(0))
+            return _clip(key(m))
     lines = _EXC_LINE.findall(text)
     if lines:
         return _clip(lines[0] if language == "javascript" else lines[-1])
