@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from codeeval_rl.config import TrainSettings
 from codeeval_rl.monitoring.tracker import Tracker
 from codeeval_rl.rl.advantages import group_relative
-from codeeval_rl.rl.loop import StepCallback, Trainer, TrainResult
+from codeeval_rl.rl.loop import ScoredBatches, StepCallback, Trainer, TrainResult
 from codeeval_rl.rl.policy import LLMAdapter
 from codeeval_rl.rl.scoring import AsyncRewards, Scorer
 from codeeval_rl.types import Task
@@ -34,18 +34,12 @@ def train_grpo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task
     tr.start(resume)
     rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=s.async_rewards)
     pad = policy.tokenizer.pad_token_id
-    try:
-        # prime the pipeline: the first batch (or the one a checkpoint left generated)
-        batch = tr.pending or tr.sample(tr.next_tasks())
-        future = rewards.submit(batch.pairs(), s.reward_tests)
+    with tr.session(rewards):
+        stream = ScoredBatches(tr, rewards)
         while tr.step < tr.total_steps:
             t0 = time.perf_counter()
-            last = tr.step + 1 == tr.total_steps
             # 1. the next batch generates while the sandbox scores this one
-            nxt = tr.sample(tr.next_tasks()) if s.async_rewards and not last else None
-            batch.set_scores(rewards.wait(future))
-            if nxt is not None:
-                future = rewards.submit(nxt.pairs(), s.reward_tests)
+            batch = stream.scored()
 
             # 2. group-relative advantages, one per completion
             adv = group_relative(batch.rewards(), s.scale_rewards).flatten()
@@ -57,19 +51,8 @@ def train_grpo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task
             tr.kl_ctl.update(stats["kl"], n_steps=len(batch.tasks) * s.num_generations)
 
             # 4. without pipelining, the next batch is sampled from the updated policy
-            if nxt is None and not last:
-                nxt = tr.sample(tr.next_tasks())
-                future = rewards.submit(nxt.pairs(), s.reward_tests)
+            stream.advance()
             tr.step += 1
-            step_s = time.perf_counter() - t0
-            tr.log(batch, stats, step_s, rewards.take_waited(), on_step)
-            tr.pending = nxt
-            tr.checkpoint(force=last)
-            batch = nxt  # type: ignore[assignment]
-    except BaseException:
-        rewards.close()
-        if tr.is_main and tr.run_id:
-            tr.tracker.finish_run(tr.run_id, "failed")
-        raise
-    rewards.close()
+            tr.log(batch, stats, time.perf_counter() - t0, rewards.take_waited(), on_step)
+            tr.checkpoint(force=tr.step == tr.total_steps)
     return tr.finish(save_final=save_final)

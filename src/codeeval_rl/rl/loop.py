@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,10 @@ from codeeval_rl.rl.checkpoint import (
 from codeeval_rl.rl.losses import AdaptiveKL, FixedKL, policy_loss
 from codeeval_rl.rl.policy import LLMAdapter, Sample
 from codeeval_rl.rl.rollout import TokenBatch, collate, token_logprobs
-from codeeval_rl.rl.scoring import Score
+from codeeval_rl.rl.scoring import AsyncRewards, Score
 from codeeval_rl.types import Task
 
-__all__ = ["Batch", "DataCursor", "StepCallback", "TrainResult", "Trainer", "seed_everything"]
+__all__ = ["Batch", "DataCursor", "ScoredBatches", "StepCallback", "TrainResult", "Trainer", "seed_everything"]
 
 StepCallback = Callable[[int, Mapping[str, float]], None]
 
@@ -283,6 +283,19 @@ class Trainer:
             stats["grad_norm"] = self.clip_and_step()
         return stats
 
+    @contextmanager
+    def session(self, rewards: AsyncRewards) -> Iterator[None]:
+        """Around a training loop: the reward pool is closed on every way out, and a run that
+        raised (or was interrupted) is marked ``failed`` in the store."""
+        try:
+            yield
+        except BaseException:
+            if self.is_main and self.run_id:
+                self.tracker.finish_run(self.run_id, "failed")
+            raise
+        finally:
+            rewards.close()
+
     # --- logging ---------------------------------------------------------------------------
     def log(self, batch: Batch, values: dict[str, float], step_s: float, waited_s: float,
             on_step: StepCallback | None = None) -> dict[str, float]:
@@ -331,3 +344,41 @@ class Trainer:
         if on_step is not None:
             on_step(self.step, metrics)
         return metrics
+
+
+class ScoredBatches:
+    """The batch stream GRPO, RLOO and PPO share: :meth:`scored` returns this step's batch with
+    its rewards; with ``async_rewards`` the next batch is generated while the sandbox scores
+    this one (so it comes from the policy before this step's update; the clipped ratio against
+    its own log-probs corrects for that), otherwise :meth:`advance` generates it after the
+    update. The first batch is the one a checkpoint left generated, if any.
+
+    Per step: ``batch = stream.scored()``, the update, ``stream.advance()``, then
+    ``tr.step += 1``, logging and the checkpoint (which saves the pending next batch).
+    """
+
+    def __init__(self, trainer: Trainer, rewards: AsyncRewards) -> None:
+        self.tr, self.rewards = trainer, rewards
+        self.batch = trainer.pending or trainer.sample(trainer.next_tasks())
+        self.future = rewards.submit(self.batch.pairs(), trainer.settings.reward_tests)
+        self.next: Batch | None = None
+
+    def _last(self) -> bool:
+        return self.tr.step + 1 == self.tr.total_steps
+
+    def scored(self) -> Batch:
+        tr, tests = self.tr, self.tr.settings.reward_tests
+        self.next = tr.sample(tr.next_tasks()) if tr.settings.async_rewards and not self._last() else None
+        self.batch.set_scores(self.rewards.wait(self.future))
+        if self.next is not None:
+            self.future = self.rewards.submit(self.next.pairs(), tests)
+        return self.batch
+
+    def advance(self) -> None:
+        tr = self.tr
+        if self.next is None and not self._last():
+            self.next = tr.sample(tr.next_tasks())
+            self.future = self.rewards.submit(self.next.pairs(), tr.settings.reward_tests)
+        tr.pending = self.next
+        if self.next is not None:
+            self.batch = self.next

@@ -128,7 +128,7 @@ def train_multiturn(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence
     tr.start(resume)
     rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=False)
     pad = policy.tokenizer.pad_token_id
-    try:
+    with tr.session(rewards):
         while tr.step < tr.total_steps:
             t0 = time.perf_counter()
             # 1. roll out episodes (each turn checked on the public tests)
@@ -164,10 +164,4 @@ def train_multiturn(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence
             tr.step += 1
             tr.log(batch, stats, time.perf_counter() - t0, rewards.take_waited(), on_step)
             tr.checkpoint(force=tr.step == tr.total_steps)
-    except BaseException:
-        rewards.close()
-        if tr.is_main and tr.run_id:
-            tr.tracker.finish_run(tr.run_id, "failed")
-        raise
-    rewards.close()
     return tr.finish(save_final=save_final)

@@ -18,7 +18,7 @@ import torch
 from codeeval_rl.config import TrainSettings
 from codeeval_rl.monitoring.tracker import Tracker
 from codeeval_rl.rl.advantages import gae, whiten
-from codeeval_rl.rl.loop import StepCallback, Trainer, TrainResult
+from codeeval_rl.rl.loop import ScoredBatches, StepCallback, Trainer, TrainResult
 from codeeval_rl.rl.losses import kl_k1, policy_loss, value_loss
 from codeeval_rl.rl.policy import LLMAdapter
 from codeeval_rl.rl.rollout import TokenBatch, token_logprobs
@@ -58,17 +58,12 @@ def train_ppo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task]
     tr.start(resume)
     rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=s.async_rewards)
     pad = policy.tokenizer.pad_token_id
-    try:
-        batch = tr.pending or tr.sample(tr.next_tasks())
-        future = rewards.submit(batch.pairs(), s.reward_tests)
+    with tr.session(rewards):
+        stream = ScoredBatches(tr, rewards)
         while tr.step < tr.total_steps:
             t0 = time.perf_counter()
-            last = tr.step + 1 == tr.total_steps
             # 1. generate the next batch while this one is scored
-            nxt = tr.sample(tr.next_tasks()) if s.async_rewards and not last else None
-            batch.set_scores(rewards.wait(future))
-            if nxt is not None:
-                future = rewards.submit(nxt.pairs(), s.reward_tests)
+            batch = stream.scored()
 
             # 2. per-token rewards (KL penalty + final execution reward), old values, GAE
             tokens = tr.to_device(batch.tokens(pad))
@@ -107,20 +102,10 @@ def train_ppo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task]
                 stats["grad_norm"] = tr.clip_and_step()
             tr.kl_ctl.update(stats["kl"], n_steps=n_rows)
 
-            if nxt is None and not last:
-                nxt = tr.sample(tr.next_tasks())
-                future = rewards.submit(nxt.pairs(), s.reward_tests)
+            stream.advance()
             tr.step += 1
             tr.log(batch, stats, time.perf_counter() - t0, rewards.take_waited(), on_step)
-            tr.pending = nxt
-            tr.checkpoint(force=last)
-            batch = nxt  # type: ignore[assignment]
-    except BaseException:
-        rewards.close()
-        if tr.is_main and tr.run_id:
-            tr.tracker.finish_run(tr.run_id, "failed")
-        raise
-    rewards.close()
+            tr.checkpoint(force=tr.step == tr.total_steps)
     if tr.is_main and save_final:
         torch.save(head.state_dict(), tr.output_dir / "value_head.pt")
     return tr.finish(save_final=save_final)
