@@ -45,6 +45,17 @@ class SandboxSettings(Settings):
 
     workers: int = Field(0, ge=0, le=256)
     """Parallel workers (fork servers); 0 means one per CPU core."""
+    yield_after_s: float | None = Field(0.5, gt=0, le=3600)
+    """A run still going after this many seconds *yields*: its processes drop to the lowest
+    CPU priority (nice 19) and it stops counting against ``workers``, so the next program
+    starts on a spare worker beside it. Infinite loops and sleepers then cost only CPU that
+    other runs leave idle, instead of a whole core each until their wall limit. Limits are
+    unchanged, but a yielded program's speed depends on load: on a busy pool one that needs
+    more than this much CPU may time out where it would pass alone. ``null`` turns yielding
+    off (every run keeps a core to itself until it ends)."""
+    spare_workers: int | None = Field(None, ge=0, le=256)
+    """Extra fork servers that start new runs while yielded ones finish; ``null`` means as
+    many as ``workers``. Unused when ``yield_after_s`` is ``null``."""
     wall_time_s: float = Field(10.0, gt=0, le=3600)
     """Default wall-clock limit per run, seconds."""
     cpu_time_s: float | None = Field(None, gt=0, le=3600)

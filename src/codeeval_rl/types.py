@@ -83,7 +83,9 @@ class ExecutionResult:
     ``exit_code`` is the process exit status, or ``-signal`` when a signal ended it, or
     ``None`` when it never ran (compile error, sandbox error). ``reason`` explains any
     status other than OK in one line. ``compile_time_s`` is 0 for interpreted languages
-    and for compile-cache hits (``cached`` is then True).
+    and for compile-cache hits (``cached`` is then True). ``yielded``: the run was still
+    going after the sandbox's ``yield_after_s`` and went on at the lowest CPU priority, so
+    its times reflect the load beside it.
     """
 
     status: Status
@@ -99,6 +101,7 @@ class ExecutionResult:
     compile_output: str = ""
     compile_time_s: float = 0.0
     cached: bool = False
+    yielded: bool = False
 
     @property
     def ok(self) -> bool:
@@ -119,6 +122,7 @@ class ExecutionResult:
             "compile_output": self.compile_output,
             "compile_time_s": self.compile_time_s,
             "cached": self.cached,
+            "yielded": self.yielded,
         }
 
 

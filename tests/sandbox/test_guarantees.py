@@ -324,7 +324,7 @@ def test_open_files_limit(sandbox: Sandbox) -> None:
 
 
 def test_server_death_is_a_sandbox_error_then_recovers() -> None:
-    with Sandbox(workers=1) as sb:
+    with Sandbox(workers=1, yield_after_s=None) as sb:  # one worker, no spare
         assert sb.run(Program("python", "print(1)"), QUICK).ok
         sb._workers[0].proc.kill()
         sb._workers[0].proc.wait()
@@ -336,10 +336,11 @@ def test_server_death_is_a_sandbox_error_then_recovers() -> None:
 def test_processes_and_cgroups_gone_after_close() -> None:
     sb = Sandbox(workers=1)
     sb.run(Program("python", "print(1)"), QUICK)
-    server_pid = sb._workers[0].proc.pid
-    paths = list(sb._workers[0].cgroup.paths.values())
+    server_pids = [w.proc.pid for w in sb._workers]
+    paths = [p for w in sb._workers for p in w.cgroup.paths.values()]
     sb.close()
-    assert not Path(f"/proc/{server_pid}").exists() or "Z" in Path(f"/proc/{server_pid}/stat").read_text().split()[2]
+    for pid in server_pids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     assert all(not p.exists() for p in paths)
 
 

@@ -12,7 +12,10 @@ answers the server's capabilities. Per run the server:
 1. writes the program's files into an empty working directory on the worker's tmpfs, then
    forks a child that joins the worker's cgroup (memory and pids limits), sets rlimits, drops to the worker's unprivileged uid, installs the seccomp
    filter and either execs the program or (Python) runs the source in this warm interpreter;
-2. feeds stdin and reads stdout/stderr while the child runs, up to the output cap;
+2. feeds stdin and reads stdout/stderr while the child runs, up to the output cap; when the
+   request's limits carry ``yield`` (seconds) and the run is still going after that long,
+   drops every process of the worker's uid to the lowest CPU priority (nice 19) and sends
+   ``{"event": "yielded"}`` ahead of the reply, so the host can start another run beside it;
 3. on exit, timeout or output overflow kills every process of the worker's uid and reaps
    them (the server is a child subreaper), reads the cgroup's peak memory and OOM count,
    and empties the working directory and /tmp, so no process or file outlives a run.
@@ -245,6 +248,7 @@ class Server:
         self.cg = Cgroup()
         self.seccomp, self.seccomp_reason = build_seccomp()
         self.serial = 0
+        self.notify = None  # sends an event frame to the host ahead of the reply
         if self.cg.version:
             self.cg.join_server()
         self._oom_count = self.cg.oom_kills()
@@ -286,6 +290,9 @@ class Server:
         R.setrlimit(R.RLIMIT_NOFILE, (limits["nofile"], limits["nofile"]))
         R.setrlimit(R.RLIMIT_NPROC, (limits["nproc"], limits["nproc"]))
         R.setrlimit(R.RLIMIT_CORE, (0, 0))
+        # No way back from a yield (nice 19) and no real-time scheduling for the program.
+        R.setrlimit(R.RLIMIT_NICE, (0, 0))
+        R.setrlimit(R.RLIMIT_RTPRIO, (0, 0))
         os.setgroups([])
         os.setresgid(self.uid, self.uid, self.uid)
         os.setresuid(self.uid, self.uid, self.uid)
@@ -463,7 +470,9 @@ class Server:
             os.close(in_w)
             in_w = -1
         open_fds = {out_r, err_r}
-        exited = timed_out = overflow = cpu_out = False
+        exited = timed_out = overflow = cpu_out = yielded = False
+        yield_at = limits.get("yield")
+        yield_deadline = t0 + float(yield_at) if yield_at else None
         # RLIMIT_CPU counts whole seconds per process; a fractional CPU limit is enforced
         # here by sampling the program's CPU time every 50 ms once it could have been reached.
         cpu_limit = float(limits["cpu"])
@@ -474,6 +483,12 @@ class Server:
                 timed_out = True
                 break
             wait = deadline - now
+            if yield_deadline is not None:
+                if now >= yield_deadline:
+                    yielded = self._yield_run(pid)
+                    yield_deadline = None
+                else:
+                    wait = min(wait, yield_deadline - now)
             if watch_cpu:
                 if now - t0 >= cpu_limit and _cpu_seconds(pid) >= cpu_limit:
                     cpu_out = True
@@ -525,6 +540,7 @@ class Server:
             "timed_out": timed_out,
             "cpu_exceeded": cpu_out,
             "overflow": overflow,
+            "yielded": yielded,
             "stdout_bytes": bytes(bufs[out_r]),
             "stderr_bytes": bytes(bufs[err_r]),
             "stdout_truncated": truncated[out_r],
@@ -533,6 +549,35 @@ class Server:
             "cpu": cpu,
             "maxrss": self._maxrss * 1024,
         }
+
+    def _yield_run(self, pid):
+        """Move the run to the idle scheduling class, so it takes only CPU that runs at
+        normal priority leave (a waking normal task preempts it at once), and tell the host.
+
+        Every process of the worker's uid gets nice 19 in one call; then each thread of the
+        run's processes gets SCHED_IDLE (threads and processes created later inherit it). The
+        program cannot undo either: RLIMIT_NICE is 0."""
+        try:
+            os.setpriority(os.PRIO_USER, self.uid, 19)
+        except OSError:
+            return False
+        pids = set(self.cg.procs()) if self.cg.version else set()
+        pids.add(str(pid))
+        for _ in range(2):  # twice: a process forked during the first pass is caught by the second
+            for p in pids:
+                try:
+                    tids = os.listdir(f"/proc/{p}/task")
+                except OSError:
+                    continue
+                for tid in tids:
+                    try:
+                        os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
+                    except OSError:
+                        pass
+            pids = set(self.cg.procs()) if self.cg.version else pids
+        if self.notify is not None:
+            self.notify({"event": "yielded"})
+        return True
 
     @staticmethod
     def _drain(fd, bufs, truncated, cap, open_fds, poller, final=False):
@@ -731,6 +776,7 @@ def main():
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     server = Server(uid)
+    server.notify = lambda event: _send(wfd, event)
     gc.freeze()  # children never scan (and so never copy-on-write) the server's own objects
     while True:
         head = _read_exact(rfd, 4)

@@ -34,6 +34,10 @@ cgroups (v1 or v2) and libseccomp's Python binding:
   kexec, reboot, module loading, perf_event_open, userfaultfd, swapon/off,
   open_by_handle_at, iopl/ioperm, clock setting, syslog, personality; sockets other than
   AF_UNIX.
+* **Runaway runs yield.** A run still going after ``yield_after_s`` (0.5 s by default) drops
+  to nice 19 and a spare worker takes the next program, so an infinite loop or a sleeper
+  costs only idle CPU instead of holding a core until its wall limit. The limits stay
+  the same; a yielded program's speed then depends on load (see the setting's docs).
 * **Nothing survives a run.** At exit, timeout or overflow every process of the worker's
   uid is SIGKILLed and reaped (the server is a child subreaper), daemons included; the
   working directory and /tmp are emptied before the next run.
@@ -55,12 +59,13 @@ Not guaranteed:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from queue import Queue
@@ -159,6 +164,9 @@ class Sandbox:
         self.cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
         self._workers: list[Worker] = []
         self._idle: Queue[Worker] = Queue()
+        # Runs at normal priority at once: ``size``. A run that yields gives its permit back
+        # and keeps its worker; the spare workers let the next runs start meanwhile.
+        self._permits = threading.BoundedSemaphore(self.size)
         self._lock = threading.Lock()
         self._layout: CgroupLayout | None = None
         self._closed = False
@@ -167,7 +175,16 @@ class Sandbox:
     # ---- lifecycle -------------------------------------------------------------------------
     @property
     def size(self) -> int:
+        """Runs at normal CPU priority at once (``workers``, or one per core)."""
         return self.settings.workers or (os.cpu_count() or 1)
+
+    @property
+    def spares(self) -> int:
+        """Extra workers for runs started beside yielded ones (0 when yielding is off)."""
+        s = self.settings
+        if s.yield_after_s is None:
+            return 0
+        return self.size if s.spare_workers is None else s.spare_workers
 
     def _start(self) -> None:
         with self._lock:
@@ -178,9 +195,10 @@ class Sandbox:
             self._preflight()
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             os.chmod(self.cache_dir, 0o755)
-            with ThreadPoolExecutor(self.size) as ex:
+            total = self.size + self.spares
+            with ThreadPoolExecutor(total) as ex:
                 futures = [ex.submit(Worker, f"w{i}", self.settings, self.cache_dir, self._layout)
-                           for i in range(self.size)]
+                           for i in range(total)]
                 errors = []
                 for f in futures:
                     try:
@@ -261,7 +279,9 @@ class Sandbox:
         self._start()
         info = dict(self._workers[0].info)
         info.pop("ok", None)
-        info["workers"] = len(self._workers)
+        info["workers"] = self.size
+        info["spare_workers"] = len(self._workers) - self.size
+        info["yield_after_s"] = self.settings.yield_after_s
         info["cache_dir"] = str(self.cache_dir)
         return info
 
@@ -280,11 +300,34 @@ class Sandbox:
         self._start()
         request = self._request(program, lang, limits)
         compiled = self._compile_once(request["compile"]) if "compile" in request else None
-        worker = self._idle.get()
+        with self._permit() as give_back:
+            worker = self._idle.get()
+            try:
+                return self._execute(worker, request, limits, compiled, give_back)
+            finally:
+                self._idle.put(worker)
+
+    @contextlib.contextmanager
+    def _permit(self) -> Iterator[Callable[[dict[str, Any]], None]]:
+        """Hold one of the ``size`` normal-priority permits; the yielded event returns it early."""
+        self._permits.acquire()
+        held = [True]
+        lock = threading.Lock()
+
+        def give_back(event: dict[str, Any]) -> None:
+            if event.get("event") == "yielded":
+                with lock:
+                    if held[0]:
+                        held[0] = False
+                        self._permits.release()
+
         try:
-            return self._execute(worker, request, limits, compiled)
+            yield give_back
         finally:
-            self._idle.put(worker)
+            with lock:
+                if held[0]:
+                    held[0] = False
+                    self._permits.release()
 
     def _compile_once(self, spec: dict[str, Any]) -> dict[str, Any] | None:
         """Compile an uncached program under a per-key file lock, so that concurrent runs of the
@@ -301,18 +344,19 @@ class Sandbox:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if (entry / ".ok").exists() or (entry / ".error").exists():
                 return None
-            worker = self._idle.get()
-            try:
-                reply = worker.request({"op": "compile", "compile": spec}, self.settings.compile_wall_time_s + 30.0)
-                return reply.get("compile")
-            except SandboxError:
+            with self._permit():
+                worker = self._idle.get()
                 try:
-                    worker.restart()
+                    reply = worker.request({"op": "compile", "compile": spec}, self.settings.compile_wall_time_s + 30.0)
+                    return reply.get("compile")
                 except SandboxError:
-                    pass
-                return None
-            finally:
-                self._idle.put(worker)
+                    try:
+                        worker.restart()
+                    except SandboxError:
+                        pass
+                    return None
+                finally:
+                    self._idle.put(worker)
         finally:
             os.close(fd)
 
@@ -357,6 +401,8 @@ class Sandbox:
             "out": limits.output_bytes, "fsize": limits.file_size_bytes, "nofile": s.open_files,
             "disk": memory_mb << 20,
         }
+        if s.yield_after_s is not None:
+            run_limits["yield"] = s.yield_after_s
         files = dict(program.files)
         fmt = {"src": src, "heap_mb": heap_mb, "main": main, "python": s.python_executable}
         req: dict[str, Any] = {"op": "run", "stdin": program.stdin, "limits": run_limits}
@@ -378,7 +424,8 @@ class Sandbox:
         return req
 
     def _execute(self, worker: Worker, request: dict[str, Any], limits: Limits,
-                 compiled: dict[str, Any] | None = None) -> ExecutionResult:
+                 compiled: dict[str, Any] | None = None,
+                 on_event: Callable[[dict[str, Any]], None] | None = None) -> ExecutionResult:
         timeout = limits.wall_time_s + 30.0
         if "compile" in request:
             timeout += self.settings.compile_wall_time_s
@@ -389,7 +436,7 @@ class Sandbox:
                     return ExecutionResult(status=Status.SANDBOX_ERROR,
                                            reason=f"preloading {name}: {loaded['error']}")
                 worker.preloaded.add(name)
-            reply = worker.request(request, timeout)
+            reply = worker.request(request, timeout, on_event)
         except SandboxError as exc:
             try:
                 worker.restart()
@@ -424,6 +471,7 @@ class Sandbox:
             compile_output=comp.get("output", ""),
             compile_time_s=float(comp.get("time", 0.0)),
             cached=bool(comp.get("cached")),
+            yielded=bool(reply.get("yielded")),
         )
 
 

@@ -41,9 +41,10 @@ _ETC = (
     "ssl/certs", "localtime", "nsswitch.conf", "hosts", "mime.types", "gai.conf", "os-release",
 )
 # What the fork server needs: mount tmpfs per run, switch to the worker uid, chown the files
-# it writes, kill the worker uid's processes, write its cgroup, pin its own OOM score.
+# it writes, kill the worker uid's processes, write its cgroup, pin its own OOM score, lower
+# a yielded run's CPU priority.
 _CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL",
-         "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SYS_RESOURCE", "CAP_SETPCAP")
+         "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SYS_RESOURCE", "CAP_SETPCAP", "CAP_SYS_NICE")
 
 
 def bwrap_argv(python: str, uid: int, cache_dir: Path, cgroup_paths: dict[str, Path],
@@ -191,29 +192,35 @@ class Worker:
         self._stderr.seek(max(0, size - n))
         return self._stderr.read().decode("utf-8", "replace").strip()
 
-    def request(self, msg: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and wait up to ``timeout`` s for its reply. On any failure the
+    def request(self, msg: dict[str, Any], timeout: float,
+                on_event: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Send one request and wait up to ``timeout`` s for its reply. Event frames the server
+        sends ahead of the reply (``{"event": ...}``) go to ``on_event``. On any failure the
         server is killed (so no half-finished run survives) and :class:`SandboxError` raised."""
         proc = self.proc
         if proc is None or proc.poll() is not None:
             raise SandboxError(f"worker {self.name} is not running: {self.stderr_tail()}")
         assert proc.stdin is not None and proc.stdout is not None
         body = json.dumps(msg).encode("utf-8")
+        deadline = time.monotonic() + timeout
         try:
             proc.stdin.write(struct.pack(">I", len(body)) + body)
-            head = self._read(proc, 4, timeout)
-            (n,) = struct.unpack(">I", head)
-            data = self._read(proc, n, timeout)
-        except (OSError, SandboxError) as exc:
+            while True:
+                head = self._read(proc, 4, deadline, timeout)
+                (n,) = struct.unpack(">I", head)
+                reply = json.loads(self._read(proc, n, deadline, timeout))
+                if "event" not in reply:
+                    return reply
+                if on_event is not None:
+                    on_event(reply)
+        except (OSError, ValueError, SandboxError) as exc:
             self.kill()
             raise SandboxError(f"worker {self.name} failed: {exc}; {self.stderr_tail()}") from None
-        return json.loads(data)
 
     @staticmethod
-    def _read(proc: subprocess.Popen[bytes], n: int, timeout: float) -> bytes:
+    def _read(proc: subprocess.Popen[bytes], n: int, deadline: float, timeout: float) -> bytes:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
         chunks = bytearray()
         while len(chunks) < n:
             left = deadline - time.monotonic()
