@@ -121,6 +121,10 @@ class EvaluationSettings(Settings):
     (fraction of tests passed), ``graded`` (weighted sum of the five levels)."""
     quality_requires_pass: bool = True
     """Quality and efficiency count only when all tests pass (against reward hacking)."""
+    deduplicate: bool = True
+    """Identical submissions in one batch (same task, tests and code) are evaluated once and
+    share the result, as GRPO groups and low-temperature samples repeat themselves often.
+    Turn off to run every copy, e.g. to measure how flaky nondeterministic programs are."""
 
 
 def _describe(err: Any, section: str) -> str:

@@ -123,3 +123,34 @@ def test_real_sandbox_cpp_compile_error_gets_syntax_from_the_compiler(sandbox):
     assert r_semantic.status is Status.COMPILE_ERROR
     assert r_semantic.reward.components["syntax"] == pytest.approx(2 / 4)
     assert r_ok.passed and r_ok.reward.components["syntax"] == 1.0
+
+
+def test_identical_submissions_run_once_and_every_copy_gets_the_result():
+    import dataclasses
+
+    fake = FakeSandbox(echo_double)
+    ev = Evaluator(NO_QUALITY, sandbox=fake)
+    other_tests = dataclasses.replace(IO_TASK, tests=IO_TASK.tests[:2])  # same id, other tests
+    items = [(IO_TASK, "ok"), (IO_TASK, "wrong"), (IO_TASK, "ok"), (other_tests, "ok"), (IO_TASK, "wrong"),
+             (dataclasses.replace(IO_TASK), "ok")]  # an equal copy of the task object
+    seen: list[int] = []
+    results = ev.evaluate_many(items, tests="all", on_result=lambda i, r: seen.append(i))
+    assert sorted(seen) == list(range(len(items)))
+    # distinct (task, tests, code): (IO_TASK, ok), (IO_TASK, wrong), (other_tests, ok)
+    assert len(fake.calls) == 3 + 3 + 2
+    assert [r.passed for r in results] == [True, False, True, True, False, True]
+    assert results[0] is results[2] is results[5] and results[1] is results[4]
+    assert results[3].num_tests == 2 and results[0].num_tests == 3
+
+
+def test_deduplicate_off_runs_every_copy():
+    fake = FakeSandbox(echo_double)
+    ev = Evaluator(NO_QUALITY.model_copy(update={"deduplicate": False}), sandbox=fake)
+    results = ev.evaluate_many([(IO_TASK, "ok")] * 3, tests="all")
+    assert len(fake.calls) == 9 and all(r.passed for r in results)
+
+
+def test_deduplication_still_checks_every_item():
+    ev = Evaluator(NO_QUALITY, sandbox=FakeSandbox(echo_double))
+    with pytest.raises(InputError, match="item 2"):
+        ev.evaluate_many([(IO_TASK, "ok"), (IO_TASK, "ok"), ("not a task", "ok")])

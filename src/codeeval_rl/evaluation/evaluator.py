@@ -201,8 +201,45 @@ class Evaluator:
 
         Raises :class:`InputError` for unusable input (not a Task, a task without the
         selected tests, unknown language); what the code does is always data.
+
+        With ``deduplicate`` (the default) identical submissions (same task, tests and code)
+        run once; every copy gets that result and its own ``on_result`` call.
         """
-        batch = self._prepare(list(items), tests)
+        pairs = list(items)
+        if not self.settings.deduplicate:
+            return self._evaluate_batch(pairs, tests, on_result)
+        first: dict[tuple[str, str], int] = {}
+        copies: list[list[int]] = []
+        keys: dict[int, str] = {}  # a task's id, language, tests and reference, hashed once per object
+        for n, pair in enumerate(pairs):
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Task) and isinstance(pair[1], str)):
+                raise InputError(f"item {n}: expected a (Task, str) pair, got {type(pair).__name__}")
+            task, code = pair
+            if id(task) not in keys:
+                keys[id(task)] = _features_key(task, tests)
+            u = first.setdefault((keys[id(task)], code), len(copies))
+            if u == len(copies):
+                copies.append([])
+            copies[u].append(n)
+        unique = [pairs[c[0]] for c in copies]
+        if len(unique) == len(pairs):
+            return self._evaluate_batch(pairs, tests, on_result)
+        out: list[EvaluationResult | None] = [None] * len(pairs)
+
+        def spread(u: int, res: EvaluationResult) -> None:
+            for n in copies[u]:
+                out[n] = res
+                if on_result is not None:
+                    on_result(n, res)
+
+        for u, res in enumerate(self._evaluate_batch(unique, tests, spread)):
+            for n in copies[u]:
+                out[n] = res
+        return [r for r in out if r is not None]
+
+    def _evaluate_batch(self, items: list[tuple[Task, str]], tests: str,
+                        on_result: Callable[[int, EvaluationResult], None] | None) -> list[EvaluationResult]:
+        batch = self._prepare(items, tests)
         results: list[EvaluationResult | None] = [None] * len(batch)
         jobs = [job for i, it in enumerate(batch) for job in self._jobs(i, it)]
         for job in jobs:
