@@ -352,3 +352,24 @@ def test_concurrent_runs_of_a_new_program_compile_it_once(sandbox: Sandbox) -> N
     bad = "int main( { %s }" % os.urandom(6).hex()
     errs = sandbox.run_many([Program("c", bad)] * 4, QUICK)
     assert all(r.status is Status.COMPILE_ERROR for r in errs) and sum(not r.cached for r in errs) == 1
+
+
+def test_python_runs_see_fresh_pipe_streams_and_the_fixed_environment(sandbox: Sandbox) -> None:
+    src = (
+        "import os, sys\n"
+        "print(sys.stdin.seekable(), sys.stdout.seekable(), sys.stdout.isatty(), sys.stdout.encoding)\n"
+        "print(sorted(os.environ))\n"
+        "print(sys.stdin.read().upper(), end='')\n"
+        "sys.stderr.write('err\\n')\n"
+        "os.environ['LEAK'] = '1'\n"
+        "sys.stdout.write('partial')\n"  # no newline, no flush: must still arrive
+    )
+    for _ in range(2):  # the second run must not see the first's environment change
+        r = sandbox.run(Program("python", src, stdin="héllo\n"))
+        assert r.status is Status.OK, r.stderr
+        lines = r.stdout.split("\n")
+        assert lines[0] == "False False False utf-8"
+        assert lines[1] == str(sorted(["PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "PYTHONDONTWRITEBYTECODE",
+                                       "PYTHONIOENCODING"]))
+        assert lines[2] == "HÉLLO" and lines[3] == "partial"
+        assert r.stderr == "err\n"

@@ -45,6 +45,8 @@ for _name in (
 
 import atexit
 import gc
+import io
+import resource
 import threading
 import traceback
 import types
@@ -282,8 +284,7 @@ class Server:
             os.closerange(4, 65536)
         else:
             os.closerange(3, 65536)
-        import resource as R
-
+        R = resource
         cpu = max(1, int(limits["cpu"] + 0.999))
         R.setrlimit(R.RLIMIT_CPU, (cpu, cpu + 1))
         R.setrlimit(R.RLIMIT_FSIZE, (limits["fsize"], limits["fsize"]))
@@ -308,19 +309,19 @@ class Server:
         env.update(req.get("env") or {})
         return env, (3 if keep >= 0 else None)
 
-    def _run_python_in_child(self, req, env):
-        """Run Python source in this warm interpreter, as ``python3 main.py`` would."""
-        import io
+    def _run_python_in_child(self, req):
+        """Run Python source in this warm interpreter, as ``python3 main.py`` would.
 
-        os.environ.clear()
-        os.environ.update(env)
-        sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8", errors="surrogateescape")
-        sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8", errors="backslashreplace", line_buffering=False)
-        sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8", errors="backslashreplace", line_buffering=True)
-        sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc]
+        The server's own environment is already ``ENV_ALLOW`` and the standard streams were
+        built once on pipes at start (see :func:`_child_stdio`), so a run only adds what its
+        request asks for."""
+        if req.get("env"):
+            os.environ.update(req["env"])
+        sys.stdin, sys.stdout, sys.stderr = CHILD_STDIO
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = CHILD_STDIO  # type: ignore[misc]
         filename = req.get("filename", "main.py")
         sys.argv = [filename] + list(req.get("args") or [])
-        sys.path[:] = [os.getcwd()] + [p for p in sys.path if p.startswith("/usr/lib/python3")]
+        sys.path[:] = [os.getcwd()] + SYSTEM_PATH
         main = types.ModuleType("__main__")
         main.__file__ = os.path.join(os.getcwd(), filename)
         main.__builtins__ = __builtins__
@@ -376,7 +377,7 @@ class Server:
             try:
                 env, st_fd = self._child_setup(req, (in_r, out_w, err_w), st_w)
                 if python:
-                    self._run_python_in_child(req, env)
+                    self._run_python_in_child(req)
                 else:
                     os.set_inheritable(st_fd, False)
                     argv = req["argv"]
@@ -442,13 +443,12 @@ class Server:
             os.chown(path, self.uid, self.uid)
 
     def _clean_box(self):
-        _rmtree(WORKDIR)
-        with os.scandir(RUNTMP) as it:
-            for entry in it:
-                if entry.is_dir(follow_symlinks=False):
-                    _rmtree(entry.path)
-                else:
-                    os.unlink(entry.path)
+        try:
+            _empty(WORKDIR)
+            os.rmdir(WORKDIR)
+        except OSError:
+            _rmtree(WORKDIR)
+        _empty(RUNTMP)
 
     def _supervise(self, pid, req, limits, t0, in_w, out_r, err_r):
         cap = int(limits["out"])
@@ -721,6 +721,20 @@ def _cpu_seconds(pid):
         return 0.0
 
 
+def _empty(path):
+    """Remove everything inside ``path`` (the usual case, a few plain files, costs one scandir
+    and one unlink each; subdirectories go through shutil.rmtree)."""
+    with os.scandir(path) as it:
+        for entry in it:
+            if entry.is_dir(follow_symlinks=False):
+                _rmtree(entry.path)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass
+
+
 def _rmtree(path):
     import shutil
 
@@ -761,9 +775,42 @@ def _send(fd, obj):
         data = data[os.write(fd, data):]
 
 
+CHILD_STDIO = ()
+SYSTEM_PATH = [p for p in sys.path if p.startswith("/usr/lib/python3")]
+
+
+def _child_stdio():
+    """sys.stdin/stdout/stderr for Python runs, built once here and inherited by every child,
+    where fds 0, 1 and 2 are the run's pipes. They are built while 0-2 are pipes too, so the
+    streams probe them as a program would see them (not seekable, not a tty); nothing is ever
+    written to them in the server."""
+    r, w = os.pipe()
+    saved = [os.dup(fd) for fd in (0, 1, 2)]
+    try:
+        for fd, src in ((0, r), (1, w), (2, w)):
+            os.dup2(src, fd)
+        return (
+            io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8",
+                             errors="surrogateescape"),
+            io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8",
+                             errors="backslashreplace", line_buffering=False),
+            io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8",
+                             errors="backslashreplace", line_buffering=True),
+        )
+    finally:
+        for fd, old in zip((0, 1, 2), saved):
+            os.dup2(old, fd)
+            os.close(old)
+        os.close(r)
+        os.close(w)
+
+
 def main():
+    global CHILD_STDIO
     uid = int(sys.argv[1])
     os.umask(0o022)
+    os.environ.clear()
+    os.environ.update(ENV_ALLOW)  # what every run starts from (exec passes it explicitly too)
     if not os.path.isdir(RUNTMP):
         os.mkdir(RUNTMP)
     os.chmod(RUNTMP, 0o1777)
@@ -775,6 +822,7 @@ def main():
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
+    CHILD_STDIO = _child_stdio()
     server = Server(uid)
     server.notify = lambda event: _send(wfd, event)
     gc.freeze()  # children never scan (and so never copy-on-write) the server's own objects
