@@ -33,8 +33,9 @@ Order of events:
    built-in types (None, bool, int, float, complex, str, bytes, and list/tuple/set/
    frozenset/dict/deque/range of those); a returned generator or built-in iterator is handed
    over wrapped, each item checked the same way as the test consumes it. Such values compare with C code no solution can
-   override, so an object whose ``__eq__`` always answers True is refused. The comparison
-   helpers check both sides the same way.
+   override, so an object whose ``__eq__`` always answers True is refused, and so is an instance
+   of a class whose metaclass makes the class hash and compare equal to a built-in type. The
+   comparison helpers check both sides the same way.
 6. Emit one verdict record per test as soon as it is known, then the ``D`` (done) record,
    then leave with ``os._exit(0)``: no solution thread, ``atexit`` hook or ``__del__`` runs
    after the verdicts.
@@ -112,6 +113,9 @@ def _main(raw):
         while stack:
             x = list_pop(stack)
             t = b_type(x)
+            if b_type(t) is not b_type:
+                # A metaclass could make the class hash and compare equal to a built-in type.
+                return False
             if t in atoms:
                 continue
             if t in sequences or t in mappings:
@@ -175,10 +179,11 @@ def _main(raw):
     def guard(fn, name):
         def guarded(*args, **kwargs):
             result = fn(*args, **kwargs)
-            if b_type(result) in iterators:
+            t = b_type(result)
+            if b_type(t) is b_type and t in iterators:
                 return checked_items(result, name)
             if not trusted(result):
-                message = (name + " returned a value of type " + type_name(b_type(result))
+                message = (name + " returned a value of type " + type_name(t)
                            + "; results must be built-in values (None, bool, int, float, str, "
                            "bytes, list, tuple, set, dict...) to be compared")
                 if rejected[0] is None:
