@@ -373,3 +373,14 @@ def test_python_runs_see_fresh_pipe_streams_and_the_fixed_environment(sandbox: S
                                        "PYTHONIOENCODING"]))
         assert lines[2] == "HÉLLO" and lines[3] == "partial"
         assert r.stderr == "err\n"
+
+
+def test_the_seccomp_setting_decides_whether_the_filter_is_loaded(sandbox: Sandbox) -> None:
+    src = "import socket\ntry:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n    print('created')\nexcept OSError as e:\n    print('refused', e.errno)"
+    assert sandbox.capabilities()["seccomp"] is True
+    assert sandbox.run(Program("python", src)).stdout.startswith("refused 97")  # EAFNOSUPPORT
+    with Sandbox(workers=1, yield_after_s=None, seccomp=False) as sb:
+        info = sb.capabilities()
+        assert info["seccomp"] is False and "turned off" in info["seccomp_reason"]
+        # Only the empty network namespace is left: the socket exists but reaches nothing.
+        assert sb.run(Program("python", src)).stdout == "created\n"

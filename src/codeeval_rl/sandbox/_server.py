@@ -10,11 +10,13 @@ The host sends ``{"op": "run", ...}`` and reads one reply per request; ``{"op": 
 answers the server's capabilities. Per run the server:
 
 1. writes the program's files into an empty working directory on the worker's tmpfs, then
-   forks a child that joins the worker's cgroup (memory and pids limits), sets rlimits, drops to the worker's unprivileged uid, installs the seccomp
-   filter and either execs the program or (Python) runs the source in this warm interpreter;
+   forks a child that joins the worker's cgroup (memory and pids limits), sets rlimits, drops
+   to the worker's unprivileged uid, sets no_new_privs and either execs the program or
+   (Python) runs the source in this warm interpreter. The seccomp filter is already in place:
+   the server loads it into itself at start and every child inherits it;
 2. feeds stdin and reads stdout/stderr while the child runs, up to the output cap; when the
    request's limits carry ``yield`` (seconds) and the run is still going after that long,
-   drops every process of the worker's uid to the lowest CPU priority (nice 19) and sends
+   moves the run to the idle scheduling class (see ``Server._yield_run``) and sends
    ``{"event": "yielded"}`` ahead of the reply, so the host can start another run beside it;
 3. on exit, timeout or output overflow kills every process of the worker's uid and reaps
    them (the server is a child subreaper), reads the cgroup's peak memory and OOM count,
@@ -90,7 +92,9 @@ def _check(ret, what):
 
 
 # --------------------------------------------------------------------------------------------
-# seccomp: built once with libseccomp, exported as raw BPF, loaded per child with one prctl.
+# seccomp: built once with libseccomp, exported as raw BPF and loaded into the server itself
+# at start, so every child inherits it with no per-run cost (the server needs none of the
+# denied calls once bubblewrap has set the namespaces up).
 DENIED = (
     "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
     "chroot", "unshare", "setns", "bpf", "keyctl", "add_key", "request_key", "kexec_load",
@@ -245,10 +249,13 @@ class Cgroup:
 
 # --------------------------------------------------------------------------------------------
 class Server:
-    def __init__(self, uid):
+    def __init__(self, uid, seccomp=True):
         self.uid = uid
         self.cg = Cgroup()
-        self.seccomp, self.seccomp_reason = build_seccomp()
+        if seccomp:
+            self.seccomp, self.seccomp_reason = build_seccomp()
+        else:
+            self.seccomp, self.seccomp_reason = None, "turned off (sandbox.seccomp: false)"
         self.serial = 0
         self.notify = None  # sends an event frame to the host ahead of the reply
         if self.cg.version:
@@ -298,9 +305,6 @@ class Server:
         os.setresgid(self.uid, self.uid, self.uid)
         os.setresuid(self.uid, self.uid, self.uid)
         LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-        if self.seccomp is not None:
-            prog = self.seccomp[0]
-            _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
         if req.get("mode") != "python":
             # exec keeps ignored signals ignored: give the program the defaults a shell would.
             for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ, signal.SIGXCPU):
@@ -808,6 +812,7 @@ def _child_stdio():
 def main():
     global CHILD_STDIO
     uid = int(sys.argv[1])
+    use_seccomp = len(sys.argv) < 3 or sys.argv[2] != "no-seccomp"
     os.umask(0o022)
     os.environ.clear()
     os.environ.update(ENV_ALLOW)  # what every run starts from (exec passes it explicitly too)
@@ -823,7 +828,10 @@ def main():
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     CHILD_STDIO = _child_stdio()
-    server = Server(uid)
+    server = Server(uid, use_seccomp)
+    if server.seccomp is not None:
+        # Last: the filter binds this server and, through fork, every program it runs.
+        _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(server.seccomp[0]), 0, 0), "seccomp")
     server.notify = lambda event: _send(wfd, event)
     gc.freeze()  # children never scan (and so never copy-on-write) the server's own objects
     while True:

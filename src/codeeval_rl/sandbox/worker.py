@@ -48,7 +48,7 @@ _CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL",
 
 
 def bwrap_argv(python: str, uid: int, cache_dir: Path, cgroup_paths: dict[str, Path],
-               scratch_mb: int) -> list[str]:
+               scratch_mb: int, seccomp: bool = True) -> list[str]:
     """The bubblewrap command line that starts one fork server."""
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
@@ -75,7 +75,7 @@ def bwrap_argv(python: str, uid: int, cache_dir: Path, cgroup_paths: dict[str, P
     argv += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
     for cap in _CAPS:
         argv += ["--cap-add", cap]
-    argv += ["--", python, "-S", "-I", "/.codeeval/server.py", str(uid)]
+    argv += ["--", python, "-S", "-I", "/.codeeval/server.py", str(uid), "seccomp" if seccomp else "no-seccomp"]
     return argv
 
 
@@ -161,7 +161,7 @@ class Worker:
         self.preloaded = set()
         scratch_mb = max(256, self.settings.compile_memory_mb)
         argv = bwrap_argv(self.settings.python_executable, self.uid, self.cache_dir,
-                          self.cgroup.paths if self.cgroup else {}, scratch_mb)
+                          self.cgroup.paths if self.cgroup else {}, scratch_mb, self.settings.seccomp)
         pw, gr = _passwd_fd(self.uid)
         # --file FD DEST: hand the pipes' numbers to bwrap.
         i = argv.index("/etc/passwd")
