@@ -4,12 +4,13 @@ This file is sent as the program's source (``main.py``) and runs in the sandbox 
 system Python, standard library only. It imports nothing from ``codeeval_rl``. Everything
 secret or test-related arrives on **stdin**, which the harness reads to the end before any
 solution code runs, so neither the tests nor the per-run nonce are in a file the solution
-could read. The stdin payload is one JSON object::
-
-    {"n": nonce, "s": solution source, "t": [[test source, [names]], ...], "m": [modules]}
+could read. The stdin payload is base64 of ``marshal.dumps((cache_tag, nonce, solution
+source, [(test source, test bytecode, names), ...], modules))``.
 
 Test sources come already rewritten by :func:`codeeval_rl.evaluation.judge.rewrite_asserts`:
-every ``assert`` became a call to ``__codeeval_cmp__`` / ``__codeeval_truth__``.
+every ``assert`` became a call to ``__codeeval_cmp__`` / ``__codeeval_truth__``; their bytecode
+is compiled on the host, once per distinct test. A test runs from its bytecode when the
+payload's ``cache_tag`` (the host's) is this Python's, else from its source, compiled here.
 
 Order of events:
 
@@ -47,9 +48,10 @@ a test without a record failed (a timeout or a crash ends the run early).
 
 
 def _main(raw):
+    import binascii
     import builtins
     import collections
-    import json
+    import marshal
     import operator
     import os
     import sys
@@ -74,13 +76,10 @@ def _main(raw):
     module_dict = types.ModuleType.__dict__["__dict__"].__get__
 
     # ---- 1. the payload was read whole, before anything else ran
-    payload = json.loads(raw)
+    tag, nonce, solution, tests, modules = marshal.loads(binascii.a2b_base64(raw))
     del raw
-    nonce = payload["n"]
-    solution = payload["s"]
-    tests = payload["t"]
-    modules = payload.get("m", [])
-    del payload
+    bytecode_fits = tag == sys.implementation.cache_tag
+    marshal_loads = marshal.loads
 
     out_fd = os_dup(1)
     try:
@@ -286,7 +285,7 @@ def _main(raw):
         dict_update(d, snapshot)
         sys_modules[name] = mod
     index = 0
-    for test_source, names in tests:
+    for test_source, test_bytecode, names in tests:
         rejected[0] = None
         test_ns = dict_copy(namespace)
         test_ns["__builtins__"] = dict_copy(pristine_builtins)
@@ -294,11 +293,17 @@ def _main(raw):
         test_ns["__codeeval_cmp__"] = cmp
         test_ns["__codeeval_truth__"] = truth
         kind, message = "ok", ""
-        try:
-            test_code = b_compile(test_source, "test.py", "exec")
-        except b_BaseException as exc:
-            test_code = None
-            kind, message = "error", "the test code does not compile: " + describe_exc(exc)
+        test_code = None
+        if bytecode_fits and test_bytecode:
+            try:
+                test_code = marshal_loads(test_bytecode)
+            except b_BaseException:
+                test_code = None
+        if test_code is None:
+            try:
+                test_code = b_compile(test_source, "test.py", "exec")
+            except b_BaseException as exc:
+                kind, message = "error", "the test code does not compile: " + describe_exc(exc)
         start = clock()
         try:
             if test_code is None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ast
 import base64
-import json
 import marshal
 import secrets
 import sys
@@ -38,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 from codeeval_rl.data.compare import compare_output
 from codeeval_rl.errors import InputError
@@ -110,7 +110,7 @@ way no run pays the ~2 ms of compiling the harness; a preloaded one also skips r
 
 
 def _harness_blob() -> bytes:
-    module = compile(HARNESS_SOURCE, "harness.py", "exec")
+    module = compile(HARNESS_SOURCE, "harness.py", "exec", dont_inherit=True)
     main = next(c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == "_main")
     return base64.b64encode(marshal.dumps(main))
 
@@ -127,11 +127,14 @@ _SRC_MAX = 300
 @dataclass(frozen=True)
 class PreparedTest:
     """A Python assert test rewritten for the harness: its source, the names it loads
-    (candidates for guarding) and the modules it imports (restored before it runs)."""
+    (candidates for guarding), the modules it imports (restored before it runs), and its
+    bytecode (``marshal`` of the compiled source, for a sandbox Python with the host's
+    ``cache_tag``; empty when the source does not compile, so the harness reports that)."""
 
     source: str
     names: tuple[str, ...]
     modules: tuple[str, ...]
+    bytecode: bytes = b""
 
 
 def _contains_call(node: ast.AST) -> bool:
@@ -144,8 +147,9 @@ class _AssertRewriter(ast.NodeTransformer):
     order as Python evaluates the comparison; the assert message is dropped (the harness
     writes its own, with the actual and expected values)."""
 
-    _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-            ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+    _OPS: ClassVar[dict[type[ast.cmpop], str]] = {
+        ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+        ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 
     def visit_Assert(self, node: ast.Assert) -> ast.AST:
         src = ast.unparse(node.test)
@@ -182,30 +186,45 @@ def rewrite_asserts(code: str) -> PreparedTest:
         elif isinstance(n, ast.ImportFrom) and n.level == 0 and n.module:
             modules.add(n.module.split(".")[0])
     tree = ast.fix_missing_locations(_AssertRewriter().visit(tree))
-    return PreparedTest(source=ast.unparse(tree), names=tuple(names), modules=tuple(sorted(modules)))
+    source = ast.unparse(tree)
+    return PreparedTest(source=source, names=tuple(names), modules=tuple(sorted(modules)),
+                        bytecode=_test_bytecode(source))
+
+
+def _test_bytecode(source: str) -> bytes:
+    """The test compiled as the harness would compile it (no inherited ``__future__``
+    flags, asserts kept), marshalled; empty when it does not compile."""
+    try:
+        return marshal.dumps(compile(source, "test.py", "exec", dont_inherit=True, optimize=0))
+    except (SyntaxError, ValueError):
+        return b""
 
 
 HARNESS_MODULE = "__codeeval_harness__"
 """The name under which :class:`~codeeval_rl.evaluation.Evaluator` preloads the harness."""
 
 _PRELOADED_HEADER = f"{sys.implementation.cache_tag} 0 0\n"
+_MARSHAL_VERSION = 4  # read by every Python since 3.4
 
 
 def python_assert_program(solution: str, tests: Sequence[TestCase],
                           preloaded: bool = False) -> tuple[Program, str]:
     """The harness program running ``tests`` (all ``kind="assert"``) against ``solution``,
     and the nonce its verdict lines will carry. ``preloaded``: the sandbox's workers hold the
-    harness as module :data:`HARNESS_MODULE`, so it is not sent."""
+    harness as module :data:`HARNESS_MODULE`, so it is not sent. The payload after the header
+    is base64 of ``marshal`` data (plain values only, in a format every Python since 3.4 reads),
+    which the harness decodes in C instead of running a JSON parser."""
     prepared = [rewrite_asserts(t.code) for t in tests]
     nonce = secrets.token_hex(16)
-    payload = {
-        "n": nonce,
-        "s": solution,
-        "t": [[p.source, list(p.names)] for p in prepared],
-        "m": sorted({m for p in prepared for m in p.modules}),
-    }
+    payload = (
+        sys.implementation.cache_tag,
+        nonce,
+        solution,
+        [(p.source, p.bytecode, p.names) for p in prepared],
+        tuple(sorted({m for p in prepared for m in p.modules})),
+    )
     head = _PRELOADED_HEADER if preloaded else (_HEADER + _BLOB + _SOURCE_BYTES).decode("utf-8")
-    stdin = head + json.dumps(payload)
+    stdin = head + base64.b64encode(marshal.dumps(payload, _MARSHAL_VERSION)).decode("ascii")
     return Program(language="python", source=STUB_SOURCE, stdin=stdin), nonce
 
 
