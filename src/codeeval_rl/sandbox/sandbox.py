@@ -34,8 +34,8 @@ cgroups (v1 or v2) and libseccomp's Python binding:
   kexec, reboot, module loading, perf_event_open, userfaultfd, swapon/off,
   open_by_handle_at, iopl/ioperm, clock setting, syslog, personality; sockets other than
   AF_UNIX.
-* **Runaway runs yield.** A run still going after ``yield_after_s`` (0.5 s by default) drops
-  to nice 19 and a spare worker takes the next program, so an infinite loop or a sleeper
+* **Runaway runs yield.** A run still going after ``yield_after_s`` (0.25 s by default) moves
+  to the idle scheduling class (SCHED_IDLE, nice 19) and a spare worker takes the next program, so an infinite loop or a sleeper
   costs only idle CPU instead of holding a core until its wall limit. The limits stay
   the same; a yielded program's speed then depends on load (see the setting's docs).
 * **Nothing survives a run.** At exit, timeout or overflow every process of the worker's
