@@ -73,3 +73,13 @@ def test_run_several_files_in_parallel(tmp_path: Path) -> None:
     assert data[2]["stdout"] == "three\n"
     table = cli("run", *files)
     assert table.returncode == 0 and "runtime_error" in table.stdout
+
+
+def test_error_messages_are_not_wrapped(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-rather-long-directory-name-" * 4)
+    deep.mkdir()
+    binary = deep / "bin.py"
+    binary.write_bytes(b"\xff\xfe\x00")
+    r = cli("run", str(binary))
+    assert r.returncode == 2
+    assert f"{binary} is not UTF-8" in r.stderr and r.stderr.count("\n") == 1, r.stderr

@@ -49,7 +49,7 @@ def main() -> None:
     """Console entry point: maps our exceptions to messages and exit codes."""
     from rich.console import Console
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # one line per message: paths stay whole in logs
     try:
         code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it
         if isinstance(code, int) and code:
