@@ -68,7 +68,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from queue import Queue
+from queue import LifoQueue
 from typing import Any
 
 from codeeval_rl.config import SandboxSettings, load_sandbox_settings, parse_settings
@@ -163,7 +163,9 @@ class Sandbox:
         self.allow_no_cgroups = allow_no_cgroups
         self.cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
         self._workers: list[Worker] = []
-        self._idle: Queue[Worker] = Queue()
+        # Last in, first out: the busiest workers stay warm (caches, their cgroup's charge
+        # stock) and the spares are touched only while runs yield.
+        self._idle: LifoQueue[Worker] = LifoQueue()
         # Runs at normal priority at once: ``size``. A run that yields gives its permit back
         # and keeps its worker; the spare workers let the next runs start meanwhile.
         self._permits = threading.BoundedSemaphore(self.size)
@@ -294,13 +296,18 @@ class Sandbox:
 
     def run(self, program: Program, limits: Limits | None = None) -> ExecutionResult:
         """Run one program; see the class docstring for what raises and what is data."""
+        return self._run(program, limits)
+
+    def _run(self, program: Program, limits: Limits | None,
+             on_yield: Callable[[], None] | None = None) -> ExecutionResult:
+        """``run``; ``on_yield()`` is called (from this thread) when the run yields."""
         lang = _validate(program)
         limits = limits or self.default_limits()
         _check_limits(limits)
         self._start()
         request = self._request(program, lang, limits)
         compiled = self._compile_once(request["compile"]) if "compile" in request else None
-        with self._permit() as give_back:
+        with self._permit(on_yield) as give_back:
             worker = self._idle.get()
             try:
                 return self._execute(worker, request, limits, compiled, give_back)
@@ -308,8 +315,9 @@ class Sandbox:
                 self._idle.put(worker)
 
     @contextlib.contextmanager
-    def _permit(self) -> Iterator[Callable[[dict[str, Any]], None]]:
-        """Hold one of the ``size`` normal-priority permits; the yielded event returns it early."""
+    def _permit(self, on_yield: Callable[[], None] | None = None) -> Iterator[Callable[[dict[str, Any]], None]]:
+        """Hold one of the ``size`` normal-priority permits; the yielded event returns it early
+        (then calls ``on_yield``)."""
         self._permits.acquire()
         held = [True]
         lock = threading.Lock()
@@ -317,9 +325,12 @@ class Sandbox:
         def give_back(event: dict[str, Any]) -> None:
             if event.get("event") == "yielded":
                 with lock:
-                    if held[0]:
-                        held[0] = False
-                        self._permits.release()
+                    if not held[0]:
+                        return
+                    held[0] = False
+                    self._permits.release()
+                if on_yield is not None:
+                    on_yield()
 
         try:
             yield give_back
@@ -367,6 +378,10 @@ class Sandbox:
         ``on_result(index, result)`` is called as each finishes (from worker threads), for
         progress displays. An item that fails validation gets a ``sandbox_error`` result
         naming the problem; the rest of the batch runs.
+
+        One feeding thread per normal-priority slot takes the next program as soon as its
+        run ends; when a run yields, a new feeding thread takes over its slot and the old one
+        ends with that run, so the threads never queue for slots.
         """
         items = list(programs)
         limits = limits or self.default_limits()
@@ -374,20 +389,53 @@ class Sandbox:
         if not items:
             return []
         self._start()
+        results: list[ExecutionResult | None] = [None] * len(items)
+        pending = iter(range(len(items)))
+        lock = threading.Lock()
+        threads: list[threading.Thread] = []
+        failures: list[BaseException] = []
 
-        def one(i: int) -> ExecutionResult:
-            try:
-                result = self.run(items[i], limits)
-            except InputError as exc:
-                result = ExecutionResult(status=Status.SANDBOX_ERROR, reason=f"invalid input: {exc}")
-            except SandboxError as exc:
-                result = ExecutionResult(status=Status.SANDBOX_ERROR, reason=str(exc))
-            if on_result is not None:
-                on_result(i, result)
-            return result
+        def spawn() -> None:
+            t = threading.Thread(target=feed, name="codeeval-sandbox-feed", daemon=True)
+            with lock:
+                threads.append(t)
+            t.start()
 
-        with ThreadPoolExecutor(len(self._workers)) as ex:
-            return list(ex.map(one, range(len(items))))
+        def feed() -> None:
+            while True:
+                with lock:
+                    i = None if failures else next(pending, None)
+                if i is None:
+                    return
+                handed_over = []
+                try:
+                    try:
+                        result = self._run(items[i], limits, on_yield=lambda: (handed_over.append(1), spawn()))
+                    except InputError as exc:
+                        result = ExecutionResult(status=Status.SANDBOX_ERROR, reason=f"invalid input: {exc}")
+                    except SandboxError as exc:
+                        result = ExecutionResult(status=Status.SANDBOX_ERROR, reason=str(exc))
+                    results[i] = result
+                    if on_result is not None:
+                        on_result(i, result)
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                    with lock:
+                        failures.append(exc)
+                    return
+                if handed_over:
+                    return  # the thread started at the yield feeds this slot now
+
+        for _ in range(min(self.size, len(items))):
+            spawn()
+        while True:
+            with lock:
+                if not threads:
+                    break
+                t = threads.pop()
+            t.join()  # a thread starts its replacement before it ends, so none is missed
+        if failures:
+            raise failures[0]
+        return [r for r in results if r is not None]
 
     def _request(self, program: Program, lang: Language, limits: Limits) -> dict[str, Any]:
         s = self.settings
