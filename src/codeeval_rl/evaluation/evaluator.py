@@ -136,6 +136,12 @@ def _features_key(task: Task, tests: str) -> str:
     return h.hexdigest()
 
 
+def _checked_pair(n: int, pair: object) -> tuple[Task, str]:
+    if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Task) and isinstance(pair[1], str)):
+        raise InputError(f"item {n}: expected a (Task, str) pair, got {type(pair).__name__}")
+    return pair  # type: ignore[return-value]
+
+
 class Evaluator:
     """Evaluates candidate solutions against a task's tests; see the module docstring.
 
@@ -205,37 +211,26 @@ class Evaluator:
         With ``deduplicate`` (the default) identical submissions (same task, tests and code)
         run once; every copy gets that result and its own ``on_result`` call.
         """
-        pairs = list(items)
+        pairs = [_checked_pair(n, pair) for n, pair in enumerate(items)]
         if not self.settings.deduplicate:
             return self._evaluate_batch(pairs, tests, on_result)
-        first: dict[tuple[str, str], int] = {}
-        copies: list[list[int]] = []
+        groups: dict[tuple[str, str], list[int]] = {}  # (task key, code) -> input indices
         keys: dict[int, str] = {}  # a task's id, language, tests and reference, hashed once per object
-        for n, pair in enumerate(pairs):
-            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Task) and isinstance(pair[1], str)):
-                raise InputError(f"item {n}: expected a (Task, str) pair, got {type(pair).__name__}")
-            task, code = pair
+        for n, (task, code) in enumerate(pairs):
             if id(task) not in keys:
                 keys[id(task)] = _features_key(task, tests)
-            u = first.setdefault((keys[id(task)], code), len(copies))
-            if u == len(copies):
-                copies.append([])
-            copies[u].append(n)
-        unique = [pairs[c[0]] for c in copies]
-        if len(unique) == len(pairs):
+            groups.setdefault((keys[id(task)], code), []).append(n)
+        if len(groups) == len(pairs):
             return self._evaluate_batch(pairs, tests, on_result)
-        out: list[EvaluationResult | None] = [None] * len(pairs)
+        copies = list(groups.values())
 
         def spread(u: int, res: EvaluationResult) -> None:
             for n in copies[u]:
-                out[n] = res
-                if on_result is not None:
-                    on_result(n, res)
+                on_result(n, res)  # type: ignore[misc]
 
-        for u, res in enumerate(self._evaluate_batch(unique, tests, spread)):
-            for n in copies[u]:
-                out[n] = res
-        return [r for r in out if r is not None]
+        results = self._evaluate_batch([pairs[c[0]] for c in copies], tests, spread if on_result else None)
+        of_input = {n: u for u, c in enumerate(copies) for n in c}
+        return [results[of_input[n]] for n in range(len(pairs))]
 
     def _evaluate_batch(self, items: list[tuple[Task, str]], tests: str,
                         on_result: Callable[[int, EvaluationResult], None] | None) -> list[EvaluationResult]:
@@ -297,10 +292,7 @@ class Evaluator:
     # ---- preparation -----------------------------------------------------------------------
     def _prepare(self, items: list[tuple[Task, str]], tests: str) -> list[_Item]:
         batch = []
-        for n, pair in enumerate(items):
-            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Task) and isinstance(pair[1], str)):
-                raise InputError(f"item {n}: expected a (Task, str) pair, got {type(pair).__name__}")
-            task, code = pair
+        for task, code in items:
             get_language(task.language)
             selected = select_tests(task, tests)
             if not selected:

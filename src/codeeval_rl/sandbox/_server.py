@@ -249,15 +249,16 @@ class Cgroup:
 
 # --------------------------------------------------------------------------------------------
 class Server:
-    def __init__(self, uid, seccomp=True):
+    def __init__(self, uid, seccomp=True, notify=None):
         self.uid = uid
+        self.notify = notify  # sends an event frame to the host ahead of the reply
+        self.stdio = _child_stdio()
         self.cg = Cgroup()
         if seccomp:
             self.seccomp, self.seccomp_reason = build_seccomp()
         else:
             self.seccomp, self.seccomp_reason = None, "turned off (sandbox.seccomp: false)"
         self.serial = 0
-        self.notify = None  # sends an event frame to the host ahead of the reply
         if self.cg.version:
             self.cg.join_server()
         self._oom_count = self.cg.oom_kills()
@@ -317,12 +318,12 @@ class Server:
         """Run Python source in this warm interpreter, as ``python3 main.py`` would.
 
         The server's own environment is already ``ENV_ALLOW`` and the standard streams were
-        built once on pipes at start (see :func:`_child_stdio`), so a run only adds what its
-        request asks for."""
+        built once on pipes at start (``self.stdio``, see :func:`_child_stdio`), so a run only
+        adds what its request asks for."""
         if req.get("env"):
             os.environ.update(req["env"])
-        sys.stdin, sys.stdout, sys.stderr = CHILD_STDIO
-        sys.__stdin__, sys.__stdout__, sys.__stderr__ = CHILD_STDIO  # type: ignore[misc]
+        sys.stdin, sys.stdout, sys.stderr = self.stdio
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = self.stdio  # type: ignore[misc]
         filename = req.get("filename", "main.py")
         sys.argv = [filename] + list(req.get("args") or [])
         sys.path[:] = [os.getcwd()] + SYSTEM_PATH
@@ -565,10 +566,8 @@ class Server:
             os.setpriority(os.PRIO_USER, self.uid, 19)
         except OSError:
             return False
-        pids = set(self.cg.procs()) if self.cg.version else set()
-        pids.add(str(pid))
         for _ in range(2):  # twice: a process forked during the first pass is caught by the second
-            for p in pids:
+            for p in {str(pid), *(self.cg.procs() if self.cg.version else ())}:
                 try:
                     tids = os.listdir(f"/proc/{p}/task")
                 except OSError:
@@ -578,7 +577,6 @@ class Server:
                         os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
                     except OSError:
                         pass
-            pids = set(self.cg.procs()) if self.cg.version else pids
         if self.notify is not None:
             self.notify({"event": "yielded"})
         return True
@@ -779,7 +777,6 @@ def _send(fd, obj):
         data = data[os.write(fd, data):]
 
 
-CHILD_STDIO = ()
 SYSTEM_PATH = [p for p in sys.path if p.startswith("/usr/lib/python3")]
 
 
@@ -810,7 +807,6 @@ def _child_stdio():
 
 
 def main():
-    global CHILD_STDIO
     uid = int(sys.argv[1])
     use_seccomp = len(sys.argv) < 3 or sys.argv[2] != "no-seccomp"
     os.umask(0o022)
@@ -827,12 +823,10 @@ def main():
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    CHILD_STDIO = _child_stdio()
-    server = Server(uid, use_seccomp)
+    server = Server(uid, use_seccomp, notify=lambda event: _send(wfd, event))
     if server.seccomp is not None:
         # Last: the filter binds this server and, through fork, every program it runs.
         _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(server.seccomp[0]), 0, 0), "seccomp")
-    server.notify = lambda event: _send(wfd, event)
     gc.freeze()  # children never scan (and so never copy-on-write) the server's own objects
     while True:
         head = _read_exact(rfd, 4)

@@ -35,9 +35,10 @@ cgroups (v1 or v2) and libseccomp's Python binding:
   open_by_handle_at, iopl/ioperm, clock setting, syslog, personality; sockets other than
   AF_UNIX.
 * **Runaway runs yield.** A run still going after ``yield_after_s`` (0.25 s by default) moves
-  to the idle scheduling class (SCHED_IDLE, nice 19) and a spare worker takes the next program, so an infinite loop or a sleeper
-  costs only idle CPU instead of holding a core until its wall limit. The limits stay
-  the same; a yielded program's speed then depends on load (see the setting's docs).
+  to the idle scheduling class (SCHED_IDLE, nice 19) and a spare worker takes the next
+  program, so an infinite loop or a sleeper costs only idle CPU instead of holding a core
+  until its wall limit. The limits stay the same; a yielded program's speed then depends on
+  load (see the setting's docs).
 * **Nothing survives a run.** At exit, timeout or overflow every process of the worker's
   uid is SIGKILLed and reaped (the server is a child subreaper), daemons included; the
   working directory and /tmp are emptied before the next run.
@@ -59,13 +60,12 @@ Not guaranteed:
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from queue import LifoQueue
@@ -307,38 +307,15 @@ class Sandbox:
         self._start()
         request = self._request(program, lang, limits)
         compiled = self._compile_once(request["compile"]) if "compile" in request else None
-        with self._permit(on_yield) as give_back:
+        slot = _Slot(self._permits, on_yield)
+        try:
             worker = self._idle.get()
             try:
-                return self._execute(worker, request, limits, compiled, give_back)
+                return self._execute(worker, request, limits, compiled, slot.on_event)
             finally:
                 self._idle.put(worker)
-
-    @contextlib.contextmanager
-    def _permit(self, on_yield: Callable[[], None] | None = None) -> Iterator[Callable[[dict[str, Any]], None]]:
-        """Hold one of the ``size`` normal-priority permits; the yielded event returns it early
-        (then calls ``on_yield``)."""
-        self._permits.acquire()
-        held = [True]
-        lock = threading.Lock()
-
-        def give_back(event: dict[str, Any]) -> None:
-            if event.get("event") == "yielded":
-                with lock:
-                    if not held[0]:
-                        return
-                    held[0] = False
-                    self._permits.release()
-                if on_yield is not None:
-                    on_yield()
-
-        try:
-            yield give_back
         finally:
-            with lock:
-                if held[0]:
-                    held[0] = False
-                    self._permits.release()
+            slot.give_back()
 
     def _compile_once(self, spec: dict[str, Any]) -> dict[str, Any] | None:
         """Compile an uncached program under a per-key file lock, so that concurrent runs of the
@@ -355,19 +332,20 @@ class Sandbox:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if (entry / ".ok").exists() or (entry / ".error").exists():
                 return None
-            with self._permit():
-                worker = self._idle.get()
+            slot = _Slot(self._permits)
+            worker = self._idle.get()
+            try:
+                reply = worker.request({"op": "compile", "compile": spec}, self.settings.compile_wall_time_s + 30.0)
+                return reply.get("compile")
+            except SandboxError:
                 try:
-                    reply = worker.request({"op": "compile", "compile": spec}, self.settings.compile_wall_time_s + 30.0)
-                    return reply.get("compile")
+                    worker.restart()
                 except SandboxError:
-                    try:
-                        worker.restart()
-                    except SandboxError:
-                        pass
-                    return None
-                finally:
-                    self._idle.put(worker)
+                    pass
+                return None
+            finally:
+                self._idle.put(worker)
+                slot.give_back()
         finally:
             os.close(fd)
 
@@ -407,10 +385,16 @@ class Sandbox:
                     i = None if failures else next(pending, None)
                 if i is None:
                     return
-                handed_over = []
+                handed_over = False
+
+                def hand_over() -> None:
+                    nonlocal handed_over
+                    handed_over = True
+                    spawn()
+
                 try:
                     try:
-                        result = self._run(items[i], limits, on_yield=lambda: (handed_over.append(1), spawn()))
+                        result = self._run(items[i], limits, on_yield=hand_over)
                     except InputError as exc:
                         result = ExecutionResult(status=Status.SANDBOX_ERROR, reason=f"invalid input: {exc}")
                     except SandboxError as exc:
@@ -521,6 +505,31 @@ class Sandbox:
             cached=bool(comp.get("cached")),
             yielded=bool(reply.get("yielded")),
         )
+
+
+class _Slot:
+    """One of the pool's ``size`` normal-priority permits, taken at creation and given back
+    once: when its run yields (the ``yielded`` event; then ``on_yield()`` runs) or ends."""
+
+    def __init__(self, permits: threading.BoundedSemaphore, on_yield: Callable[[], None] | None = None) -> None:
+        permits.acquire()
+        self._permits = permits
+        self._on_yield = on_yield
+        self._held = True
+        self._lock = threading.Lock()
+
+    def give_back(self) -> bool:
+        """Return the permit; False when it was already returned."""
+        with self._lock:
+            if not self._held:
+                return False
+            self._held = False
+        self._permits.release()
+        return True
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "yielded" and self.give_back() and self._on_yield is not None:
+            self._on_yield()
 
 
 def _check_limits(limits: Limits) -> None:
