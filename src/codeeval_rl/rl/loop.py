@@ -30,7 +30,7 @@ from codeeval_rl.rl.checkpoint import (
 from codeeval_rl.rl.losses import AdaptiveKL, FixedKL, policy_loss
 from codeeval_rl.rl.policy import LLMAdapter, Sample
 from codeeval_rl.rl.rollout import TokenBatch, collate, token_logprobs
-from codeeval_rl.rl.scoring import AsyncRewards, Score
+from codeeval_rl.rl.scoring import AsyncRewards, Score, Scorer
 from codeeval_rl.types import Task
 
 __all__ = ["Batch", "DataCursor", "ScoredBatches", "StepCallback", "TrainResult", "Trainer", "seed_everything"]
@@ -284,11 +284,16 @@ class Trainer:
         return stats
 
     @contextmanager
-    def session(self, rewards: AsyncRewards) -> Iterator[None]:
-        """Around a training loop: the reward pool is closed on every way out, and a run that
-        raised (or was interrupted) is marked ``failed`` in the store."""
+    def session(self, scorer: Scorer, resume: bool, pipelined: bool = True) -> Iterator[AsyncRewards]:
+        """Around a training loop: starts (or resumes) the run and yields its reward pool
+        (scoring beside generation when ``pipelined`` and ``async_rewards``). The pool is
+        closed on every way out, and a run that raised (or was interrupted) is marked
+        ``failed`` in the store."""
+        self.start(resume)
+        rewards = AsyncRewards(scorer, workers=self.settings.reward_workers,
+                               enabled=pipelined and self.settings.async_rewards)
         try:
-            yield
+            yield rewards
         except BaseException:
             if self.is_main and self.run_id:
                 self.tracker.finish_run(self.run_id, "failed")

@@ -28,7 +28,7 @@ from codeeval_rl.monitoring.tracker import Tracker
 from codeeval_rl.rl.advantages import group_relative
 from codeeval_rl.rl.loop import Batch, StepCallback, Trainer, TrainResult
 from codeeval_rl.rl.policy import LLMAdapter, Sample
-from codeeval_rl.rl.scoring import AsyncRewards, Score, Scorer
+from codeeval_rl.rl.scoring import Score, Scorer
 from codeeval_rl.types import Task
 
 __all__ = ["Episode", "feedback_message", "final_reward", "run_episodes", "train_multiturn"]
@@ -125,10 +125,8 @@ def train_multiturn(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence
     """Train ``policy`` in place on multi-turn repair episodes with GRPO updates."""
     s = settings
     tr = Trainer(s, policy, tasks, tracker, kind="train")
-    tr.start(resume)
-    rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=False)
     pad = policy.tokenizer.pad_token_id
-    with tr.session(rewards):
+    with tr.session(scorer, resume, pipelined=False) as rewards:
         while tr.step < tr.total_steps:
             t0 = time.perf_counter()
             # 1. roll out episodes (each turn checked on the public tests)

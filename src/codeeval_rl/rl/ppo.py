@@ -22,7 +22,7 @@ from codeeval_rl.rl.loop import ScoredBatches, StepCallback, Trainer, TrainResul
 from codeeval_rl.rl.losses import kl_k1, policy_loss, value_loss
 from codeeval_rl.rl.policy import LLMAdapter
 from codeeval_rl.rl.rollout import TokenBatch, token_logprobs
-from codeeval_rl.rl.scoring import AsyncRewards, Scorer
+from codeeval_rl.rl.scoring import Scorer
 from codeeval_rl.types import Task
 
 __all__ = ["ValueHead", "train_ppo"]
@@ -55,10 +55,8 @@ def train_ppo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task]
     head = ValueHead(getattr(config, "hidden_size", None) or config.get_text_config().hidden_size).to(policy.device)
     tr = Trainer(s, policy, tasks, tracker, kind="train", extra_modules={"value_head": head},
                  extra_params=list(head.parameters()))
-    tr.start(resume)
-    rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=s.async_rewards)
     pad = policy.tokenizer.pad_token_id
-    with tr.session(rewards):
+    with tr.session(scorer, resume) as rewards:
         stream = ScoredBatches(tr, rewards)
         while tr.step < tr.total_steps:
             t0 = time.perf_counter()

@@ -18,7 +18,7 @@ from codeeval_rl.rl.advantages import leave_one_out
 from codeeval_rl.rl.loop import ScoredBatches, StepCallback, Trainer, TrainResult
 from codeeval_rl.rl.losses import kl_k1
 from codeeval_rl.rl.policy import LLMAdapter
-from codeeval_rl.rl.scoring import AsyncRewards, Scorer
+from codeeval_rl.rl.scoring import Scorer
 from codeeval_rl.types import Task
 
 __all__ = ["train_rloo"]
@@ -30,10 +30,8 @@ def train_rloo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task
     """Train ``policy`` in place with RLOO on ``tasks``."""
     s = settings
     tr = Trainer(s, policy, tasks, tracker, kind="train")
-    tr.start(resume)
-    rewards = AsyncRewards(scorer, workers=s.reward_workers, enabled=s.async_rewards)
     pad = policy.tokenizer.pad_token_id
-    with tr.session(rewards):
+    with tr.session(scorer, resume) as rewards:
         stream = ScoredBatches(tr, rewards)
         while tr.step < tr.total_steps:
             t0 = time.perf_counter()
