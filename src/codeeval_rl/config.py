@@ -125,6 +125,11 @@ class EvaluationSettings(Settings):
     """Identical submissions in one batch (same task, tests and code) are evaluated once and
     share the result, as GRPO groups and low-temperature samples repeat themselves often.
     Turn off to run every copy, e.g. to measure how flaky nondeterministic programs are."""
+    loops_first: bool = True
+    """Send programs with an unbounded loop (``while``, ``for (;;)``, ``loop {``) to the sandbox
+    first, so that runaways spend their wall limit beside the rest of the batch instead of
+    after it (see :mod:`codeeval_rl.evaluation.schedule`). Only the order changes; turn off
+    to dispatch in input order."""
 
 
 def _describe(err: Any, section: str) -> str:

@@ -2,7 +2,8 @@
 
 ``Evaluator.evaluate_many`` is the fast path an RL step uses: every test program of the
 batch goes to the sandbox in ONE ``run_many`` call (Python assert tests: one harness program
-per submission; io tests and other languages: one program per test), the verdicts come from
+per submission; io tests and other languages: one program per test; those that may run
+away first, see :mod:`codeeval_rl.evaluation.schedule`), the verdicts come from
 :mod:`codeeval_rl.evaluation.judge`, and the five levels are computed as each module
 documents. Two optional follow-ups run afterwards, each as one more batch:
 
@@ -35,6 +36,7 @@ from codeeval_rl.evaluation.execution import execution_score, submission_outcome
 from codeeval_rl.evaluation.extract import completion_to_code
 from codeeval_rl.evaluation.quality import quality_reports
 from codeeval_rl.evaluation.rewards import make_reward, needed_levels
+from codeeval_rl.evaluation.schedule import dispatch_order
 from codeeval_rl.evaluation.syntax import compiler_syntax_score, python_syntax, syntax_check_program
 from codeeval_rl.evaluation.testscore import tests_score
 from codeeval_rl.sandbox.languages import get_language
@@ -237,6 +239,8 @@ class Evaluator:
         batch = self._prepare(items, tests)
         results: list[EvaluationResult | None] = [None] * len(batch)
         jobs = [job for i, it in enumerate(batch) for job in self._jobs(i, it)]
+        if self.settings.loops_first:
+            jobs = [jobs[k] for k in dispatch_order([batch[j.item].code for j in jobs])]
         for job in jobs:
             batch[job.item].pending += 1
         late = self._late_items(batch)
