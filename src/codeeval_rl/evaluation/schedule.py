@@ -10,8 +10,9 @@ its limit with everything else (the sandbox moves it to idle priority after
 Which program will run away cannot be known before it runs; what can be seen is whether it
 *can*: a program without an unbounded loop construct terminates or fails quickly on the
 inputs of typical tests (straight-line code, ``for`` over a collection, recursion, which hits
-Python's recursion limit or the stack), and nearly every runaway in model output is a
-``while`` loop whose condition never turns false. So the batch is dispatched
+Python's recursion limit or the stack), and the usual runaway in generated code is a
+``while`` loop whose condition never turns false (both runaways of the HumanEval throughput
+benchmark are). So the batch is dispatched
 longest-processing-time first, with this test as the estimate: programs with an unbounded
 loop first, the rest after, each group in input order. This is only an order; verdicts,
 results and their order are unchanged. The test reads the text, so a ``while`` in a comment
