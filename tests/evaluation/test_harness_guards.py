@@ -19,23 +19,20 @@ TASK = Task(id="add", language="python", prompt="def add(a, b):\n", entry_point=
 # A metaclass whose __hash__ and __eq__ make the class look like int (or list) to a set lookup.
 _META = "class M(type):\n    def __eq__(cls, other):\n        return True\n    def __hash__(cls):\n        return hash({base})\n"
 
+
+def _metaclass_attack(poses_as: str, returns: str, bases: str = "") -> str:
+    """An always-equal ``Evil`` whose metaclass poses as ``poses_as``; ``add`` returns ``returns``."""
+    head = f"class Evil({bases + ', ' if bases else ''}metaclass=M):\n"
+    return (_META.format(base=poses_as) + head
+            + "    def __eq__(self, o):\n        return True\n    __hash__ = object.__hash__\n"
+            + f"def add(a, b):\n    return {returns}\n")
+
+
 ATTACKS = {
-    "metaclass_poses_as_int": (
-        _META.format(base="int")
-        + "class Evil(metaclass=M):\n    def __eq__(self, o):\n        return True\n    __hash__ = object.__hash__\n"
-        "def add(a, b):\n    return Evil()\n"),
-    "metaclass_poses_as_list": (
-        _META.format(base="list")
-        + "class Evil(list, metaclass=M):\n    def __eq__(self, o):\n        return True\n    __hash__ = object.__hash__\n"
-        "def add(a, b):\n    return Evil()\n"),
-    "metaclass_element_in_a_list": (
-        _META.format(base="int")
-        + "class Evil(metaclass=M):\n    def __eq__(self, o):\n        return True\n    __hash__ = object.__hash__\n"
-        "def add(a, b):\n    return [Evil()][0]\n"),
-    "metaclass_poses_as_generator": (
-        _META.format(base="type(x for x in ())")
-        + "class Evil(metaclass=M):\n    def __eq__(self, o):\n        return True\n    __hash__ = object.__hash__\n"
-        "def add(a, b):\n    return Evil()\n"),
+    "metaclass_poses_as_int": _metaclass_attack("int", "Evil()"),
+    "metaclass_poses_as_list": _metaclass_attack("list", "Evil()", bases="list"),
+    "metaclass_element_in_a_list": _metaclass_attack("int", "[Evil()][0]"),
+    "metaclass_poses_as_generator": _metaclass_attack("type(x for x in ())", "Evil()"),
     "rebind_the_harness_module": (
         "import sys\n"
         "class Evil:\n    def __eq__(self, o):\n        return True\n    __hash__ = object.__hash__\n"
