@@ -238,9 +238,8 @@ class Evaluator:
                         on_result: Callable[[int, EvaluationResult], None] | None) -> list[EvaluationResult]:
         batch = self._prepare(items, tests)
         results: list[EvaluationResult | None] = [None] * len(batch)
-        jobs = [job for i, it in enumerate(batch) for job in self._jobs(i, it)]
-        if self.settings.loops_first:
-            jobs = [jobs[k] for k in dispatch_order([batch[j.item].code for j in jobs])]
+        order = dispatch_order([it.code for it in batch]) if self.settings.loops_first else range(len(batch))
+        jobs = [job for i in order for job in self._jobs(i, batch[i])]
         for job in jobs:
             batch[job.item].pending += 1
         late = self._late_items(batch)
