@@ -27,13 +27,13 @@ from codeeval_rl.rl.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from codeeval_rl.rl.losses import AdaptiveKL, FixedKL, policy_loss
+from codeeval_rl.rl.losses import AdaptiveKL, FixedKL, policy_loss, value_loss
 from codeeval_rl.rl.policy import LLMAdapter, Sample
 from codeeval_rl.rl.rollout import TokenBatch, collate, token_logprobs
 from codeeval_rl.rl.scoring import AsyncRewards, Score, Scorer
 from codeeval_rl.types import Task
 
-__all__ = ["Batch", "DataCursor", "ScoredBatches", "StepCallback", "TrainResult", "Trainer", "seed_everything"]
+__all__ = ["Batch", "Critic", "DataCursor", "ScoredBatches", "StepCallback", "TrainResult", "Trainer", "seed_everything"]
 
 StepCallback = Callable[[int, Mapping[str, float]], None]
 
@@ -103,6 +103,17 @@ class Batch:
     def to_state(self) -> dict[str, Any]:
         return {"task_ids": [t.id for t in self.tasks], "samples": self.samples, "masks": self.masks,
                 "turns": self.turns, "scores": self.scores}
+
+
+@dataclass(frozen=True)
+class Critic:
+    """PPO's value term for :meth:`Trainer.policy_update`. ``head`` maps the policy's last hidden
+    states ``(batch, L, H)`` to per-token values ``(batch, L - 1)`` (:class:`~.ppo.ValueHead`);
+    ``old_values`` and ``returns`` are per-token, aligned with the batch's ``loss_mask``."""
+
+    head: torch.nn.Module
+    old_values: torch.Tensor
+    returns: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -255,28 +266,44 @@ class Trainer:
             raise TrainingError(f"gradient norm is {gn} at step {self.step}; lower the learning rate")
         return gn
 
-    def policy_update(self, tokens: TokenBatch, adv: torch.Tensor, ref_lp: torch.Tensor,
-                      beta: float) -> dict[str, float]:
-        """The clipped policy-gradient update GRPO, RLOO and multi-turn share: ``num_iterations``
-        passes over the batch in micro-batches, each weighted by its share of the batch so the
-        accumulated gradient equals the full-batch loss's (tokens for ``dapo``, rows otherwise).
-        ``beta`` 0 leaves the KL out of the loss (RLOO folds it into the reward). Returns the
-        batch's loss, KL, clip fraction and gradient norm."""
+    def policy_update(self, tokens: TokenBatch, adv: torch.Tensor, ref_lp: torch.Tensor, beta: float,
+                      critic: Critic | None = None) -> dict[str, float]:
+        """The clipped policy-gradient update every algorithm shares (GRPO, RLOO, multi-turn and,
+        with a ``critic``, PPO): ``num_iterations`` passes over the batch in micro-batches, each
+        weighted by its share of the batch so the accumulated gradient equals the full-batch
+        loss's. The policy term's share is the micro-batch's tokens for ``dapo`` (its loss is a
+        mean over every active token of the batch) and its rows otherwise (``grpo`` and
+        ``dr_grpo`` average over sequences); the critic's value loss, a mean over tokens, is
+        always weighted by tokens. ``adv`` is ``(batch,)`` or per token ``(batch, T)``. ``beta``
+        0 leaves the KL out of the loss (RLOO and PPO fold it into the reward); it is measured
+        either way. Returns the batch's loss, KL, clip fraction and gradient norm, and with a
+        critic its value loss."""
         s = self.settings
         stats = {"loss": 0.0, "kl": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0}
+        if critic is not None:
+            stats["value_loss"] = 0.0
         rows = tokens.input_ids.shape[0]
         total_tokens = float(tokens.loss_mask.sum().clamp(min=1))
         adv = adv.to(tokens.input_ids.device)
         for _ in range(s.num_iterations):
             for mb in self.micro_batches(rows):
                 part = tokens.rows(mb)
-                lp = token_logprobs(self.model, part, s.temperature)
+                token_share = float(part.loss_mask.sum()) / total_tokens / s.num_iterations
+                share = token_share if s.loss_type == "dapo" else (mb.stop - mb.start) / rows / s.num_iterations
+                if critic is None:
+                    lp = token_logprobs(self.model, part, s.temperature)
+                else:
+                    lp, hidden = token_logprobs(self.model, part, s.temperature, return_hidden=True)
                 out = policy_loss(lp, part.old_logprobs, adv[mb], part.loss_mask, loss_type=s.loss_type,
                                   epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=ref_lp[mb],
                                   beta=beta, kl_estimator=s.kl_estimator, max_tokens=tokens.loss_mask.shape[1])
-                share = (float(part.loss_mask.sum()) / total_tokens if s.loss_type == "dapo"
-                         else (mb.stop - mb.start) / rows) / s.num_iterations
-                self.accelerator.backward(out.loss * share)
+                loss = out.loss * share
+                if critic is not None:
+                    vl = value_loss(critic.head(hidden), critic.old_values[mb], critic.returns[mb], part.loss_mask,
+                                    clip=s.value_clip)
+                    loss = loss + s.vf_coef * vl * token_share
+                    stats["value_loss"] += float(vl.detach()) * token_share
+                self.accelerator.backward(loss)
                 stats["loss"] += float(out.loss.detach()) * share
                 stats["kl"] += out.kl * share
                 stats["clip_fraction"] += out.clip_fraction * share

@@ -4,7 +4,8 @@ The value head is a linear layer on the policy's last hidden state (a shared tru
 per token: ``-beta * k1`` on every completion token plus the execution reward on the last one.
 GAE turns rewards and values into advantages (whitened over the batch) and returns; the loss is
 the clipped surrogate plus ``vf_coef`` times the clipped value loss, for ``num_iterations``
-passes over each batch. Rewards are scored while the next batch generates, as in :mod:`.grpo`.
+passes over each batch, in the update every algorithm shares (:meth:`.Trainer.policy_update`
+with a :class:`.Critic`, so micro-batches are weighted exactly as in GRPO). Rewards are scored while the next batch generates, as in :mod:`.grpo`.
 Hugging Face TRL removed its PPO trainer; this one keeps the algorithm available.
 """
 
@@ -18,10 +19,10 @@ import torch
 from codeeval_rl.config import TrainSettings
 from codeeval_rl.monitoring.tracker import Tracker
 from codeeval_rl.rl.advantages import gae, whiten
-from codeeval_rl.rl.loop import ScoredBatches, StepCallback, Trainer, TrainResult
-from codeeval_rl.rl.losses import kl_k1, policy_loss, value_loss
+from codeeval_rl.rl.loop import Critic, ScoredBatches, StepCallback, Trainer, TrainResult
+from codeeval_rl.rl.losses import kl_k1
 from codeeval_rl.rl.policy import LLMAdapter
-from codeeval_rl.rl.rollout import TokenBatch, token_logprobs
+from codeeval_rl.rl.rollout import token_logprobs
 from codeeval_rl.rl.scoring import Scorer
 from codeeval_rl.types import Task
 
@@ -29,7 +30,9 @@ __all__ = ["ValueHead", "train_ppo"]
 
 
 class ValueHead(torch.nn.Module):
-    """``hidden -> 1`` scalar value per position, initialised at zero output."""
+    """``hidden -> 1`` scalar value per position, initialised at zero output. Given the last
+    hidden states ``(batch, L, H)`` it returns ``(batch, L - 1)``: the value of the state before
+    each predicted token, aligned with the per-token tensors of a :class:`TokenBatch`."""
 
     def __init__(self, hidden_size: int) -> None:
         super().__init__()
@@ -38,12 +41,7 @@ class ValueHead(torch.nn.Module):
         torch.nn.init.zeros_(self.linear.bias)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.linear(hidden.float()).squeeze(-1)
-
-
-def _forward(tr: Trainer, head: ValueHead, part: TokenBatch, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
-    lp, hidden = token_logprobs(tr.model, part, temperature, return_hidden=True)
-    return lp, head(hidden[:, :-1])  # value of the state before each predicted token
+        return self.linear(hidden[:, :-1].float()).squeeze(-1)
 
 
 def train_ppo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task], scorer: Scorer,
@@ -69,8 +67,8 @@ def train_ppo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task]
             ref_lp = tr.reference_logprobs(tokens)
             beta = tr.kl_ctl.value
             with torch.no_grad():
-                _, old_values = _forward(tr, head, tokens, s.temperature)
-                old_values = old_values * mask
+                _, hidden = token_logprobs(tr.model, tokens, s.temperature, return_hidden=True)
+                old_values = head(hidden) * mask
             token_rewards = -beta * kl_k1(tokens.old_logprobs, ref_lp) * mask
             final = batch.rewards().flatten().to(mask.device)
             has_tokens = tokens.completion_lengths > 0
@@ -79,26 +77,10 @@ def train_ppo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task]
             adv, returns = gae(token_rewards, old_values, mask, gamma=s.gamma, lam=s.lam)
             adv = whiten(adv, mask)
 
-            # 3. num_iterations passes of clipped policy + value loss
-            stats = {"loss": 0.0, "kl": 0.0, "clip_fraction": 0.0, "value_loss": 0.0, "grad_norm": 0.0,
-                     "value_mean": float((old_values * mask).sum() / mask.sum().clamp(min=1))}
-            n_rows = mask.shape[0]
-            for _ in range(s.num_iterations):
-                for mb in tr.micro_batches(n_rows):
-                    part = tokens.rows(mb)
-                    lp, values = _forward(tr, head, part, s.temperature)
-                    pl = policy_loss(lp, part.old_logprobs, adv[mb], part.loss_mask, loss_type=s.loss_type,
-                                     epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=ref_lp[mb],
-                                     beta=0.0, kl_estimator=s.kl_estimator, max_tokens=mask.shape[1])
-                    vl = value_loss(values, old_values[mb], returns[mb], part.loss_mask, clip=s.value_clip)
-                    share = (mb.stop - mb.start) / n_rows
-                    tr.accelerator.backward((pl.loss + s.vf_coef * vl) * share / s.num_iterations)
-                    stats["loss"] += float(pl.loss.detach()) * share / s.num_iterations
-                    stats["value_loss"] += float(vl.detach()) * share / s.num_iterations
-                    stats["kl"] += pl.kl * share / s.num_iterations
-                    stats["clip_fraction"] += pl.clip_fraction * share / s.num_iterations
-                stats["grad_norm"] = tr.clip_and_step()
-            tr.kl_ctl.update(stats["kl"], n_steps=n_rows)
+            # 3. num_iterations passes of clipped policy + value loss (the shared update)
+            stats = tr.policy_update(tokens, adv, ref_lp, beta=0.0, critic=Critic(head, old_values, returns))
+            stats["value_mean"] = float(old_values.sum() / mask.sum().clamp(min=1))
+            tr.kl_ctl.update(stats["kl"], n_steps=mask.shape[0])
 
             stream.advance()
             tr.step += 1
