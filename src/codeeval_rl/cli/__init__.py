@@ -3,7 +3,9 @@
 Each command group lives in its own module of this package and registers itself on
 :data:`app` through ``register(app)``; heavy imports stay inside the command bodies so
 ``codeeval-rl --help`` is instant. Exit codes: 0 when the command did its job (whatever
-the evaluated code did), 1 for our own faults, 2 for bad arguments or input.
+the evaluated code did), 1 for our own faults, 2 for bad arguments or input. Every
+:class:`~codeeval_rl.errors.CodeEvalError` reaches the user as one line on stderr (its
+message, printed literally), never as a traceback.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ for _name in COMMAND_MODULES:
     _mod.register(app)
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (a wrapped library error may span several), escaped
+    so rich prints brackets in it (paths, lists) literally instead of reading them as markup."""
+    from rich.markup import escape
+
+    return escape(" ".join(part.strip() for part in str(exc).splitlines() if part.strip()))
+
+
 def main() -> None:
     """Console entry point: maps our exceptions to messages and exit codes."""
     from rich.console import Console
@@ -55,13 +65,13 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except (ConfigError, InputError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {_one_line(exc)}", highlight=False)
         sys.exit(2)
     except MissingDependency as exc:
-        err.print(f"[bold red]missing dependency:[/] {exc}", highlight=False)
+        err.print(f"[bold red]missing dependency:[/] {_one_line(exc)}", highlight=False)
         sys.exit(1)
     except CodeEvalError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {_one_line(exc)}", highlight=False)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from codeeval_rl.config import EvaluationSettings
-from codeeval_rl.errors import ConfigError
+from codeeval_rl.errors import ConfigError, InputError
 from codeeval_rl.types import Reward
 
 __all__ = [
@@ -89,11 +89,11 @@ def make_reward(components: Mapping[str, float], passed: bool, settings: Evaluat
     """Apply ``quality_requires_pass`` and the shaping function; components keep their names."""
     missing = [n for n in LEVELS if n not in components]
     if missing:
-        raise ValueError(f"reward components missing: {', '.join(missing)}")
+        raise InputError(f"reward components missing: {', '.join(missing)}")
     comps = {n: float(components[n]) for n in LEVELS}
     for name, value in comps.items():
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"reward component {name} = {value} is outside [0, 1]")
+            raise InputError(f"reward component {name} = {value} is outside [0, 1]")
     if settings.quality_requires_pass and not passed:
         comps["quality"] = 0.0
         comps["efficiency"] = 0.0

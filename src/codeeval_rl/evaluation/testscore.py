@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from codeeval_rl.errors import InputError
 from codeeval_rl.types import TestCase, TestResult
 
 __all__ = ["tests_score"]
@@ -18,7 +19,7 @@ __all__ = ["tests_score"]
 def tests_score(tests: Sequence[TestCase], results: Sequence[TestResult]) -> float:
     """Weighted fraction of ``results`` passed; ``tests[i]`` gives the weight of ``results[i]``."""
     if len(tests) != len(results):
-        raise ValueError(f"{len(tests)} tests but {len(results)} results")
+        raise InputError(f"{len(tests)} tests but {len(results)} results")
     if not tests:
         return 0.0
     total = sum(max(0.0, t.weight) for t in tests)

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from codeeval_rl.errors import InputError
+from codeeval_rl.errors import ConfigError, InputError
 from codeeval_rl.monitoring.tracker import RolloutRecord
 
 __all__ = [
@@ -129,7 +129,7 @@ def per_task_values(records: Iterable[RolloutRecord], metric: str = "pass_rate")
     """Per task: the fraction of its samples that passed (``pass_rate``) or their mean
     finite reward (``mean_reward``; tasks whose rewards are all NaN are left out)."""
     if metric not in METRICS:
-        raise ValueError(f"metric {metric!r} is not one of {', '.join(METRICS)}")
+        raise ConfigError(f"metric {metric!r} is not one of {', '.join(METRICS)}")
     by_task: dict[str, list[float]] = defaultdict(list)
     for r in records:
         if metric == "pass_rate":
@@ -145,9 +145,9 @@ def bootstrap_ci(diffs: Sequence[float], confidence: float = 0.95, n_boot: int =
     import numpy as np
 
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence ({confidence}) must be between 0 and 1")
+        raise ConfigError(f"confidence ({confidence}) must be between 0 and 1")
     if n_boot < 1:
-        raise ValueError(f"n_boot ({n_boot}) must be at least 1")
+        raise ConfigError(f"n_boot ({n_boot}) must be at least 1")
     d = np.asarray(diffs, dtype=float)
     if d.size == 0:
         return (float("nan"), float("nan"))
@@ -182,7 +182,7 @@ def sign_flip_p_value(diffs: Sequence[float], n_perm: int = 10_000, seed: int = 
         sums = np.abs(signs @ d)
         return (float(np.count_nonzero(sums >= observed - tol)) / 2**m, "exact")
     if n_perm < 1:
-        raise ValueError(f"n_perm ({n_perm}) must be at least 1")
+        raise ConfigError(f"n_perm ({n_perm}) must be at least 1")
     rng = np.random.default_rng(seed)
     hits = 0
     chunk = max(1, 2_000_000 // m)
@@ -198,7 +198,7 @@ def paired_test(a: Mapping[str, float], b: Mapping[str, float], metric: str = "p
                 n_perm: int = 10_000, seed: int = 0) -> PairedTest:
     """Compare per-task values ``a`` and ``b`` on their common tasks (sorted by task id)."""
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha ({alpha}) must be between 0 and 1")
+        raise ConfigError(f"alpha ({alpha}) must be between 0 and 1")
     common = sorted(set(a) & set(b))
     diffs = [b[t] - a[t] for t in common]
     n = len(common)

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from codeeval_rl.errors import ConfigError
 from codeeval_rl.monitoring.taxonomy import classify_record
 from codeeval_rl.monitoring.tracker import RolloutRecord
 
@@ -98,7 +99,7 @@ def _mean(values: Iterable[float]) -> float:
 
 def _key(rec: RolloutRecord, by: str) -> str:
     if by not in GROUP_FIELDS:
-        raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_FIELDS)}")
+        raise ConfigError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_FIELDS)}")
     value = getattr(rec, by)
     return str(value) if value not in ("", None) else NONE_LABEL
 
@@ -138,7 +139,7 @@ def step_buckets(steps: Iterable[int], max_buckets: int = 60) -> list[StepBucket
     """Contiguous step ranges covering the distinct ``steps``: one per step when there are
     at most ``max_buckets``, otherwise equal-count runs of consecutive distinct steps."""
     if max_buckets < 1:
-        raise ValueError(f"max_buckets ({max_buckets}) must be at least 1")
+        raise ConfigError(f"max_buckets ({max_buckets}) must be at least 1")
     distinct = sorted(set(steps))
     if not distinct:
         return []
@@ -179,7 +180,7 @@ def quantile(sorted_values: Sequence[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     if not 0.0 <= q <= 1.0:
-        raise ValueError(f"quantile q ({q}) must be within [0, 1]")
+        raise ConfigError(f"quantile q ({q}) must be within [0, 1]")
     pos = q * (len(sorted_values) - 1)
     lo = math.floor(pos)
     hi = min(lo + 1, len(sorted_values) - 1)

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import quote, unquote, urlsplit
 
-from codeeval_rl.errors import StoreError
+from codeeval_rl.errors import ConfigError, StoreError
 from codeeval_rl.monitoring import analysis
 from codeeval_rl.monitoring.report import _CSS, _LIVE_JS, load_report_data, render_body, render_report
 from codeeval_rl.monitoring.store import RunStore
@@ -59,7 +59,7 @@ class DashboardServer:
 
     def __init__(self, target: Any, host: str = "127.0.0.1", port: int = 8765, refresh_s: float = 5.0) -> None:
         if refresh_s <= 0:
-            raise ValueError(f"refresh_s ({refresh_s}) must be > 0")
+            raise ConfigError(f"refresh_s ({refresh_s}) must be > 0")
         self.store = target if isinstance(target, RunStore) else RunStore(target, create=False)
         self.refresh_s = refresh_s
         handler = type("Handler", (_Handler,), {"dashboard": self})

@@ -16,6 +16,8 @@ from typing import Literal
 
 import torch
 
+from codeeval_rl.errors import ConfigError, InputError
+
 __all__ = ["Scale", "gae", "group_relative", "leave_one_out", "whiten"]
 
 Scale = Literal["group", "batch", "none"]
@@ -23,14 +25,14 @@ Scale = Literal["group", "batch", "none"]
 
 def _check_groups(rewards: torch.Tensor, name: str) -> None:
     if rewards.dim() != 2:
-        raise ValueError(f"{name}: rewards must be (num_groups, group_size), got shape {tuple(rewards.shape)}")
+        raise InputError(f"{name}: rewards must be (num_groups, group_size), got shape {tuple(rewards.shape)}")
 
 
 def group_relative(rewards: torch.Tensor, scale: Scale = "group", eps: float = 1e-4) -> torch.Tensor:
     """GRPO advantages of ``rewards`` shaped ``(num_groups, group_size)``; same shape back."""
     _check_groups(rewards, "group_relative")
     if scale not in ("group", "batch", "none"):
-        raise ValueError(f"scale ({scale!r}) must be 'group', 'batch' or 'none'")
+        raise ConfigError(f"scale ({scale!r}) must be 'group', 'batch' or 'none'")
     centred = rewards - rewards.mean(dim=1, keepdim=True)
     if scale == "none":
         return centred
@@ -48,7 +50,7 @@ def leave_one_out(rewards: torch.Tensor) -> torch.Tensor:
     _check_groups(rewards, "leave_one_out")
     k = rewards.shape[1]
     if k < 2:
-        raise ValueError(f"leave_one_out needs group_size >= 2, got {k}")
+        raise ConfigError(f"leave_one_out needs group_size >= 2, got {k}")
     baseline = (rewards.sum(dim=1, keepdim=True) - rewards) / (k - 1)
     return rewards - baseline
 
@@ -62,7 +64,7 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor,
     ``(advantages, returns)`` with ``returns = advantages + values``, both 0 where masked.
     """
     if not (rewards.shape == values.shape == mask.shape):
-        raise ValueError(f"gae: shapes differ: rewards {tuple(rewards.shape)}, values {tuple(values.shape)}, "
+        raise InputError(f"gae: shapes differ: rewards {tuple(rewards.shape)}, values {tuple(values.shape)}, "
                          f"mask {tuple(mask.shape)}")
     mask = mask.to(rewards.dtype)
     values = values * mask

@@ -21,6 +21,8 @@ from typing import Literal
 
 import torch
 
+from codeeval_rl.errors import ConfigError
+
 __all__ = [
     "AGGREGATIONS",
     "KL_ESTIMATORS",
@@ -61,7 +63,7 @@ def get_aggregation(name: str) -> Aggregation:
     try:
         return AGGREGATIONS[name]
     except KeyError:
-        raise ValueError(f"loss_type ({name!r}) must be one of {sorted(AGGREGATIONS)}") from None
+        raise ConfigError(f"loss_type ({name!r}) must be one of {sorted(AGGREGATIONS)}") from None
 
 
 def kl_k1(logprobs: torch.Tensor, ref_logprobs: torch.Tensor) -> torch.Tensor:
@@ -83,7 +85,7 @@ def get_kl_estimator(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.
     try:
         return KL_ESTIMATORS[name]
     except KeyError:
-        raise ValueError(f"kl_estimator ({name!r}) must be one of {sorted(KL_ESTIMATORS)}") from None
+        raise ConfigError(f"kl_estimator ({name!r}) must be one of {sorted(KL_ESTIMATORS)}") from None
 
 
 def clipped_surrogate(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
@@ -94,10 +96,10 @@ def clipped_surrogate(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advant
     to ``[1 - epsilon, 1 + epsilon_high]`` (``epsilon_high`` defaults to ``epsilon``; DAPO's
     clip-higher sets it larger, e.g. 0.28)."""
     if epsilon < 0:
-        raise ValueError(f"epsilon ({epsilon}) must be >= 0")
+        raise ConfigError(f"epsilon ({epsilon}) must be >= 0")
     high = epsilon if epsilon_high is None else epsilon_high
     if high < 0:
-        raise ValueError(f"epsilon_high ({high}) must be >= 0")
+        raise ConfigError(f"epsilon_high ({high}) must be >= 0")
     adv = advantages.unsqueeze(1) if advantages.dim() == 1 else advantages
     ratio = torch.exp(logprobs - old_logprobs)
     unclipped = ratio * adv
@@ -152,7 +154,7 @@ class FixedKL:
 
     def __init__(self, beta: float) -> None:
         if beta < 0:
-            raise ValueError(f"beta ({beta}) must be >= 0")
+            raise ConfigError(f"beta ({beta}) must be >= 0")
         self.value = beta
 
     def update(self, kl: float, n_steps: int = 1) -> float:
@@ -166,7 +168,7 @@ class AdaptiveKL:
 
     def __init__(self, beta: float, target: float, horizon: int = 10000) -> None:
         if beta <= 0 or target <= 0 or horizon <= 0:
-            raise ValueError(f"adaptive KL needs beta ({beta}), target ({target}) and horizon ({horizon}) > 0")
+            raise ConfigError(f"adaptive KL needs beta ({beta}), target ({target}) and horizon ({horizon}) > 0")
         self.value, self.target, self.horizon = beta, target, horizon
 
     def update(self, kl: float, n_steps: int = 1) -> float:

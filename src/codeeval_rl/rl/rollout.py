@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from codeeval_rl.errors import InputError
+
 __all__ = ["TokenBatch", "collate", "completion_mask_from", "token_logprobs"]
 
 
@@ -38,7 +40,7 @@ def completion_mask_from(completion_ids: Sequence[int], mask: Sequence[int] | No
     if mask is None:
         return [1] * len(completion_ids)
     if len(mask) != len(completion_ids):
-        raise ValueError(f"completion mask length ({len(mask)}) differs from completion length "
+        raise InputError(f"completion mask length ({len(mask)}) differs from completion length "
                          f"({len(completion_ids)})")
     return [int(m) for m in mask]
 
@@ -49,7 +51,7 @@ def collate(prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequen
     """Pack rows into tensors (see the module docstring for the layout)."""
     n = len(prompt_ids)
     if not (n == len(completion_ids) == len(old_logprobs)):
-        raise ValueError("collate: prompt_ids, completion_ids and old_logprobs differ in length")
+        raise InputError("collate: prompt_ids, completion_ids and old_logprobs differ in length")
     masks = completion_masks or [None] * n
     width = max(len(p) + len(c) for p, c in zip(prompt_ids, completion_ids))
     ids = torch.full((n, width), pad_id, dtype=torch.long)
@@ -60,9 +62,9 @@ def collate(prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequen
     last = torch.zeros(n, dtype=torch.long)
     for i, (p, c, lp, m) in enumerate(zip(prompt_ids, completion_ids, old_logprobs, masks)):
         if len(p) == 0:
-            raise ValueError(f"collate: row {i} has an empty prompt (a first token is needed to predict from)")
+            raise InputError(f"collate: row {i} has an empty prompt (a first token is needed to predict from)")
         if len(lp) != len(c):
-            raise ValueError(f"collate: row {i} has {len(c)} completion tokens but {len(lp)} log-probs")
+            raise InputError(f"collate: row {i} has {len(c)} completion tokens but {len(lp)} log-probs")
         row = list(p) + list(c)
         ids[i, :len(row)] = torch.tensor(row)
         attn[i, :len(row)] = 1

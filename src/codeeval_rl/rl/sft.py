@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from codeeval_rl.errors import ConfigError, InputError
 from codeeval_rl.rl.rollout import collate, token_logprobs
 
 __all__ = ["sft_train"]
@@ -24,9 +25,9 @@ def sft_train(model: Any, tokenizer: Any, pairs: Sequence[tuple[str, str]], *, s
     """Train ``model`` in place; returns the loss of every step. Each completion gets the
     tokenizer's end-of-sequence token appended, so the model learns where to stop."""
     if steps < 1 or batch_size < 1:
-        raise ValueError(f"steps ({steps}) and batch_size ({batch_size}) must be >= 1")
+        raise ConfigError(f"steps ({steps}) and batch_size ({batch_size}) must be >= 1")
     if not pairs:
-        raise ValueError("no SFT examples")
+        raise InputError("no SFT examples")
     eos = tokenizer.eos_token_id
     pad = tokenizer.pad_token_id
     encoded = [(tokenizer(p, add_special_tokens=False)["input_ids"],

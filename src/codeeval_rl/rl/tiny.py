@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from codeeval_rl.errors import require
+from codeeval_rl.errors import ConfigError, require
 
 __all__ = ["SPECIAL_TOKENS", "build_tiny_model", "train_tokenizer"]
 
@@ -25,7 +25,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> Any:
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
     if vocab_size < 300:
-        raise ValueError(f"vocab_size ({vocab_size}) must be >= 300 (256 bytes + merges + specials)")
+        raise ConfigError(f"vocab_size ({vocab_size}) must be >= 300 (256 bytes + merges + specials)")
     tok = tokenizers.Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Digits(individual_digits=True),
