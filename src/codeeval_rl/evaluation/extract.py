@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import re
 
-from codeeval_rl.sandbox.languages import ALIASES
+from codeeval_rl.sandbox.languages import ALIASES, LANGUAGES
 from codeeval_rl.types import Task
 
 __all__ = ["LANGUAGE_TAGS", "completion_to_code", "extract_code"]
 
 LANGUAGE_TAGS: dict[str, frozenset[str]] = {
-    "python": frozenset({"python", "py", "python3", "py3"}),
-    "javascript": frozenset({"javascript", "js", "node", "nodejs", "mjs"}),
-    "java": frozenset({"java"}),
-    "cpp": frozenset({"cpp", "c++", "cc", "cxx", "hpp"}),
-    "c": frozenset({"c", "h"}),
-    "rust": frozenset({"rust", "rs"}),
+    name: frozenset({name, *lang.aliases}) for name, lang in LANGUAGES.items()
 }
-"""Fence tags accepted for each language (lower-case)."""
+"""Fence tags accepted for each language (lower-case): its name and its aliases, from the
+language rows of :mod:`codeeval_rl.sandbox.languages`."""
 
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([^\s`]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
 

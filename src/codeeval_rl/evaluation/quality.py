@@ -29,13 +29,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codeeval_rl.config import CodeQualitySettings
+from codeeval_rl.sandbox.languages import ALIASES, LANGUAGES
 
 __all__ = ["BANDIT_SEVERITY", "RUFF_RULES", "QualityReport", "quality_reports"]
 
 RUFF_RULES = "E,W,F,B"
 BANDIT_SEVERITY = {"LOW": 0.25, "MEDIUM": 0.5, "HIGH": 1.0}
 TOOL_TIMEOUT_S = 120.0
-_EXT = {"python": ".py", "javascript": ".js", "java": ".java", "cpp": ".cpp", "c": ".c", "rust": ".rs"}
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,17 @@ def _radon(code: str) -> list[int] | None:
     return [b.complexity for b in blocks if getattr(b, "letter", "F") in ("F", "M")]
 
 
+def _extension(language: str) -> str:
+    """The language row's canonical source suffix (lizard picks its parser by it)."""
+    lang = LANGUAGES.get(ALIASES.get(language, language))
+    return lang.extensions[0] if lang is not None and lang.extensions else ".txt"
+
+
 def _lizard(language: str, code: str) -> list[int] | None:
     try:
         import lizard
 
-        info = lizard.analyze_file.analyze_source_code(f"main{_EXT.get(language, '.txt')}", code)
+        info = lizard.analyze_file.analyze_source_code(f"main{_extension(language)}", code)
     except Exception:  # noqa: BLE001
         return None
     return [f.cyclomatic_complexity for f in info.function_list]

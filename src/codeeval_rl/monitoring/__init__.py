@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from codeeval_rl.monitoring.tracker import NullTracker, RecordingTracker, RolloutRecord, Tracker
+from codeeval_rl.monitoring.tracker import NullTracker, RecordingTracker, RolloutRecord, RunStatus, Tracker
 
 if TYPE_CHECKING:
     from codeeval_rl.monitoring.ab import ABResult, PairedTest, compare_runs
@@ -93,6 +93,7 @@ __all__ = [
     "RecordingTracker",
     "RolloutRecord",
     "RunInfo",
+    "RunStatus",
     "RunStore",
     "ScalarSink",
     "TensorBoardSink",

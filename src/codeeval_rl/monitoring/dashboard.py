@@ -27,8 +27,12 @@ from codeeval_rl.errors import ConfigError, StoreError
 from codeeval_rl.monitoring import analysis
 from codeeval_rl.monitoring.report import _CSS, _LIVE_JS, load_report_data, render_body, render_report
 from codeeval_rl.monitoring.store import RunStore
+from codeeval_rl.monitoring.tracker import RunStatus
 
 __all__ = ["DashboardServer", "run_summary"]
+
+_STATUS_CLASS = {RunStatus.RUNNING: "st-run", RunStatus.FINISHED: "st-ok", RunStatus.FAILED: "st-bad"}
+"""The CSS class of each run status in the run list."""
 
 
 def run_summary(store: RunStore, ref: str) -> dict[str, Any]:
@@ -107,7 +111,7 @@ class DashboardServer:
                     f"No runs in {escape(self.store.location)} yet. This page refreshes itself.</p>")
         rows = []
         for r in runs:
-            cls = {"running": "st-run", "finished": "st-ok", "failed": "st-bad"}.get(r.status, "")
+            cls = _STATUS_CLASS.get(r.status, "")
             rows.append(
                 f'<tr><td><a href="/run/{quote(r.id)}">{escape(r.name)}</a></td><td><code>{escape(r.id)}</code></td>'
                 f'<td>{escape(r.kind)}</td><td><span class="status {cls}">{escape(r.status)}</span></td>'

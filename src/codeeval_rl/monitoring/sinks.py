@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from codeeval_rl.errors import require
-from codeeval_rl.monitoring.tracker import RolloutRecord, Tracker
+from codeeval_rl.monitoring.tracker import RolloutRecord, RunStatus, Tracker
 
 __all__ = [
     "MLflowSink",
@@ -88,7 +88,7 @@ class ScalarSink:
     def _scalars(self, handle: Any, step: int, values: Mapping[str, float]) -> None:
         raise NotImplementedError
 
-    def _close(self, handle: Any, status: str) -> None:
+    def _close(self, handle: Any, status: RunStatus) -> None:
         raise NotImplementedError
 
     def start_run(self, kind: str, name: str, config: Mapping[str, Any]) -> str:
@@ -105,7 +105,7 @@ class ScalarSink:
         if clean:
             self._scalars(self._handles[run_id], int(step), clean)
 
-    def finish_run(self, run_id: str, status: str = "finished") -> None:
+    def finish_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
         handle = self._handles.pop(run_id, None)
         if handle is not None:
             self._close(handle, status)
@@ -133,8 +133,8 @@ class TensorBoardSink(ScalarSink):
         for k, v in values.items():
             handle.add_scalar(k, v, step)
 
-    def _close(self, handle: Any, status: str) -> None:
-        handle.add_text("status", status, 0)
+    def _close(self, handle: Any, status: RunStatus) -> None:
+        handle.add_text("status", str(status), 0)
         handle.close()
 
 
@@ -164,8 +164,8 @@ class MLflowSink(ScalarSink):
         self.client.log_batch(handle, metrics=[self._entities.Metric(k.replace("/", "."), v, now, step)
                                                for k, v in values.items()])
 
-    def _close(self, handle: Any, status: str) -> None:
-        self.client.set_terminated(handle, "FINISHED" if status == "finished" else "FAILED")
+    def _close(self, handle: Any, status: RunStatus) -> None:
+        self.client.set_terminated(handle, "FINISHED" if status == RunStatus.FINISHED else "FAILED")
 
 
 class WandbSink(ScalarSink):
@@ -185,8 +185,8 @@ class WandbSink(ScalarSink):
     def _scalars(self, handle: Any, step: int, values: Mapping[str, float]) -> None:
         handle.log(dict(values), step=step)
 
-    def _close(self, handle: Any, status: str) -> None:
-        handle.finish(exit_code=0 if status == "finished" else 1)
+    def _close(self, handle: Any, status: RunStatus) -> None:
+        handle.finish(exit_code=0 if status == RunStatus.FINISHED else 1)
 
 
 class MultiTracker:
@@ -226,7 +226,7 @@ class MultiTracker:
     def log_metrics(self, run_id: str, step: int, values: Mapping[str, float]) -> None:
         self._each(run_id, "log_metrics", step, values)
 
-    def finish_run(self, run_id: str, status: str = "finished") -> None:
+    def finish_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
         self._each(run_id, "finish_run", status)
         self._ids.pop(run_id, None)
 

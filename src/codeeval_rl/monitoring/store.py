@@ -40,12 +40,11 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from codeeval_rl.errors import StoreError
-from codeeval_rl.monitoring.tracker import RolloutRecord
+from codeeval_rl.monitoring.tracker import RolloutRecord, RunStatus
 
 __all__ = [
     "DEFAULT_STORE",
     "RUN_KINDS",
-    "RUN_STATUSES",
     "STORE_FILENAME",
     "RunInfo",
     "RunStore",
@@ -61,7 +60,6 @@ DEFAULT_STORE = os.path.join("runs", STORE_FILENAME)
 """Where the CLI looks when no store is given (``$CODEEVAL_STORE`` overrides it)."""
 
 RUN_KINDS = ("train", "eval")
-RUN_STATUSES = ("running", "finished", "failed")
 SCHEMA_VERSION = "1"
 
 T = TypeVar("T")
@@ -83,7 +81,7 @@ class RunInfo:
     id: str
     kind: str
     name: str
-    status: str
+    status: RunStatus
     started_at: float
     finished_at: float | None
     updated_at: float
@@ -94,7 +92,7 @@ class RunInfo:
 
     @property
     def running(self) -> bool:
-        return self.status == "running"
+        return self.status is RunStatus.RUNNING
 
     @property
     def empty(self) -> bool:
@@ -108,12 +106,12 @@ class RunInfo:
     def note(self, now: float | None = None) -> str:
         """A one-line caveat for readers: still running, failed, or empty; ``""`` otherwise."""
         now = time.time() if now is None else now
-        if self.status == "running":
+        if self.status is RunStatus.RUNNING:
             idle = max(0.0, now - self.updated_at)
             step = f" at step {self.last_step}" if self.last_step is not None else ""
             return (f"run {self.label} is still running{step} (last write {_ago(idle)} ago); "
                     "showing what has been written so far")
-        if self.status == "failed":
+        if self.status is RunStatus.FAILED:
             return f"run {self.label} failed; showing what it wrote before it stopped"
         if self.empty:
             return f"run {self.label} has no rollouts or metrics"
@@ -121,7 +119,7 @@ class RunInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "kind": self.kind, "name": self.name, "status": self.status,
+            "id": self.id, "kind": self.kind, "name": self.name, "status": self.status.value,
             "started_at": self.started_at, "finished_at": self.finished_at,
             "updated_at": self.updated_at, "config": dict(self.config),
             "n_rollouts": self.n_rollouts, "n_metrics": self.n_metrics, "last_step": self.last_step,
@@ -332,7 +330,7 @@ class RunStore:
         run_id = uuid.uuid4().hex[:12]
         now = time.time()
         row = {"id": run_id, "kind": kind, "name": name or run_id, "config": config_json,
-               "status": "running", "started_at": now, "finished_at": None, "updated_at": now}
+               "status": RunStatus.RUNNING.value, "started_at": now, "finished_at": None, "updated_at": now}
         self._write(lambda conn: conn.execute(self._t.runs.insert(), [row]))
         return run_id
 
@@ -369,14 +367,15 @@ class RunStore:
 
         self._write(write)
 
-    def finish_run(self, run_id: str, status: str = "finished") -> None:
-        """Mark a run ``finished`` or ``failed``."""
-        if status not in RUN_STATUSES or status == "running":
-            raise StoreError(f"a run finishes as 'finished' or 'failed', not {status!r}")
+    def finish_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
+        """Mark a run ``finished`` or ``failed`` (a :class:`RunStatus` or its string)."""
+        if status not in (RunStatus.FINISHED, RunStatus.FAILED):
+            raise StoreError(f"a run finishes as 'finished' or 'failed', not {str(status)!r}")
+        status = RunStatus(status)
         now = time.time()
         res = self._write(lambda conn: conn.execute(
             self._t.runs.update().where(self._t.runs.c.id == run_id)
-            .values(status=status, finished_at=now, updated_at=now)))
+            .values(status=status.value, finished_at=now, updated_at=now)))
         if res.rowcount == 0:
             raise StoreError(f"no run {run_id!r} in {self.location}")
 
@@ -411,11 +410,18 @@ class RunStore:
             nr, sr, nm, sm = vals[-4:]
             steps = [s for s in (sr, sm) if s is not None]
             out.append(RunInfo(
-                id=m["id"], kind=m["kind"], name=m["name"], status=m["status"],
+                id=m["id"], kind=m["kind"], name=m["name"], status=self._run_status(m["id"], m["status"]),
                 started_at=m["started_at"], finished_at=m["finished_at"], updated_at=m["updated_at"],
                 config=_loads(m["config"]), n_rollouts=int(nr or 0), n_metrics=int(nm or 0),
                 last_step=max(steps) if steps else None))
         return out
+
+    def _run_status(self, run_id: str, value: str) -> RunStatus:
+        try:
+            return RunStatus(value)
+        except ValueError:
+            raise StoreError(f"run {run_id!r} in {self.location} has an unknown status {value!r}; "
+                             f"expected one of {', '.join(s.value for s in RunStatus)}") from None
 
     def get_run(self, ref: str) -> RunInfo:
         """The run whose id, unique id prefix or name is ``ref`` (a name used by several

@@ -6,11 +6,26 @@ MLflow, W&B, the fake); :class:`RolloutRecord` is one scored sample as it reache
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["NullTracker", "RecordingTracker", "RolloutRecord", "Tracker"]
+__all__ = ["NullTracker", "RecordingTracker", "RolloutRecord", "RunStatus", "Tracker"]
+
+
+class RunStatus(str, enum.Enum):
+    """Where a run stands. A run starts ``running`` and a tracker's ``finish_run`` ends it
+    ``finished`` (it did its job) or ``failed`` (it raised or was interrupted). The values are
+    the strings run stores hold, so a member compares equal to its string and stores written
+    before this enum read back unchanged."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+    def __str__(self) -> str:  # "finished", not "RunStatus.FINISHED", in tables and JSON
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,7 @@ class Tracker(Protocol):
 
     def log_metrics(self, run_id: str, step: int, values: Mapping[str, float]) -> None: ...
 
-    def finish_run(self, run_id: str, status: str = "finished") -> None: ...
+    def finish_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None: ...
 
 
 class NullTracker:
@@ -57,7 +72,7 @@ class NullTracker:
     def log_metrics(self, run_id: str, step: int, values: Mapping[str, float]) -> None:
         pass
 
-    def finish_run(self, run_id: str, status: str = "finished") -> None:
+    def finish_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
         pass
 
 
@@ -70,7 +85,7 @@ class RecordingTracker:
     def start_run(self, kind: str, name: str, config: Mapping[str, Any]) -> str:
         run_id = f"run-{len(self.runs) + 1}"
         self.runs[run_id] = {"kind": kind, "name": name, "config": dict(config),
-                             "rollouts": [], "metrics": [], "status": "running"}
+                             "rollouts": [], "metrics": [], "status": RunStatus.RUNNING}
         return run_id
 
     def log_rollouts(self, run_id: str, records: Sequence[RolloutRecord]) -> None:
@@ -79,5 +94,5 @@ class RecordingTracker:
     def log_metrics(self, run_id: str, step: int, values: Mapping[str, float]) -> None:
         self.runs[run_id]["metrics"].append((step, dict(values)))
 
-    def finish_run(self, run_id: str, status: str = "finished") -> None:
-        self.runs[run_id]["status"] = status
+    def finish_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
+        self.runs[run_id]["status"] = RunStatus(status)

@@ -19,7 +19,7 @@ import torch
 
 from codeeval_rl.config import TrainSettings
 from codeeval_rl.errors import InputError, TrainingError
-from codeeval_rl.monitoring.tracker import NullTracker, RolloutRecord, Tracker
+from codeeval_rl.monitoring.tracker import NullTracker, RolloutRecord, RunStatus, Tracker
 from codeeval_rl.rl.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -212,7 +212,7 @@ class Trainer:
         return save_checkpoint(self.ckpt_dir, self.step, model_state, self.optimizer.state_dict(), state,
                                keep=s.keep_checkpoints)
 
-    def finish(self, status: str = "finished", save_final: bool = True) -> TrainResult:
+    def finish(self, status: RunStatus = RunStatus.FINISHED, save_final: bool = True) -> TrainResult:
         final = None
         if self.is_main:
             if save_final:
@@ -323,7 +323,7 @@ class Trainer:
             yield rewards
         except BaseException:
             if self.is_main and self.run_id:
-                self.tracker.finish_run(self.run_id, "failed")
+                self.tracker.finish_run(self.run_id, RunStatus.FAILED)
             raise
         finally:
             rewards.close()

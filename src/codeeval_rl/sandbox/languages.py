@@ -1,6 +1,8 @@
 """One data row per language: where the source goes, how to compile it, how to run it.
 
-Adding a language is adding one :class:`Language` to :data:`LANGUAGES`. Argument templates
+Adding a language is adding one :class:`Language` to :data:`LANGUAGES`; everything else that
+knows language names is derived from these rows (:data:`ALIASES`, the fence tags of
+``evaluation.extract``, the extension guess of ``codeeval-rl run``). Argument templates
 may use ``{src}`` (source file name), ``{artifact}`` (the compile-cache directory holding
 the build output, read-only at run time), ``{heap_mb}`` (a heap size below the memory
 limit, for runtimes that need to be told) and ``{main}`` (Java's class name).
@@ -28,6 +30,9 @@ class Language:
     ``heap_fraction``: share of the memory limit handed to the runtime's own heap flag,
     leaving room for its code, stacks and buffers (the cgroup limit is the real one).
     ``syntax_argv``: a syntax-only check (the evaluation engine's syntax level).
+    ``aliases``: other lower-case names for the language, accepted wherever a language is
+    named (task files, the CLI, :func:`get_language`) and as the tag of a fenced code block in
+    a completion. ``extensions``: source file suffixes, the first one the canonical suffix.
     """
 
     name: str
@@ -41,6 +46,7 @@ class Language:
     syntax_argv: tuple[str, ...] | None = None
     version_argv: tuple[str, ...] = ()
     extensions: tuple[str, ...] = field(default_factory=tuple)
+    aliases: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def compiled(self) -> bool:
@@ -58,6 +64,7 @@ LANGUAGES: dict[str, Language] = {
             syntax_argv=("{python}", "-S", "-I", "-m", "py_compile", "{src}"),
             version_argv=("{python}", "--version"),
             extensions=(".py",),
+            aliases=("py", "python3", "py3"),
         ),
         Language(
             name="javascript",
@@ -68,6 +75,7 @@ LANGUAGES: dict[str, Language] = {
             syntax_argv=("/usr/bin/node", "--check", "{src}"),
             version_argv=("/usr/bin/node", "--version"),
             extensions=(".js", ".mjs"),
+            aliases=("js", "node", "nodejs", "mjs"),
         ),
         Language(
             name="java",
@@ -92,6 +100,7 @@ LANGUAGES: dict[str, Language] = {
             syntax_argv=("/usr/bin/g++", "-std=gnu++17", "-fsyntax-only", "{src}"),
             version_argv=("/usr/bin/g++", "--version"),
             extensions=(".cpp", ".cc", ".cxx"),
+            aliases=("c++", "cc", "cxx", "hpp"),
         ),
         Language(
             name="c",
@@ -101,6 +110,7 @@ LANGUAGES: dict[str, Language] = {
             syntax_argv=("/usr/bin/gcc", "-std=gnu11", "-fsyntax-only", "{src}"),
             version_argv=("/usr/bin/gcc", "--version"),
             extensions=(".c",),
+            aliases=("h",),
         ),
         Language(
             name="rust",
@@ -111,12 +121,13 @@ LANGUAGES: dict[str, Language] = {
             syntax_argv=("/usr/bin/rustc", "--edition", "2021", "--crate-type", "bin", "--emit=metadata", "-o", "/tmp/syntax.rmeta", "{src}"),
             version_argv=("/usr/bin/rustc", "--version"),
             extensions=(".rs",),
+            aliases=("rs",),
         ),
     )
 }
 
-ALIASES = {"py": "python", "python3": "python", "js": "javascript", "node": "javascript",
-           "c++": "cpp", "cxx": "cpp", "rs": "rust"}
+ALIASES: dict[str, str] = {alias: lang.name for lang in LANGUAGES.values() for alias in lang.aliases}
+"""Every other name of a language -> its canonical name (derived from the rows)."""
 
 
 def get_language(name: str) -> Language:
