@@ -1,9 +1,15 @@
-"""The data model: frozen dataclasses shared by every layer.
+"""The data model the sandbox and the evaluation engine share: frozen dataclasses, no logic
+beyond small derived properties.
 
-No logic lives here beyond small derived properties. Each layer turns one of these
-into the next (see DESIGN.md)::
+How one sample becomes a reward (docs/architecture.md follows it through every layer)::
 
-    Task -> completion -> Submission -> ExecutionResult -> TestResult -> Reward -> Rollout
+    Task --policy--> completion (str) --completion_to_code--> submission (Task, code)
+         --Evaluator--> Program --Sandbox--> ExecutionResult --judge--> TestResult
+         --levels + shaping--> Reward, inside an EvaluationResult
+
+The evaluation engine's result (:class:`~codeeval_rl.evaluation.EvaluationResult`) and the
+trainers' own records (``rl.policy.Sample``, ``rl.scoring.Score``, ``rl.loop.Batch``,
+``monitoring.RolloutRecord``) live beside the code that makes them.
 """
 
 from __future__ import annotations
@@ -18,11 +24,7 @@ __all__ = [
     "Limits",
     "Program",
     "Reward",
-    "Rollout",
-    "RolloutGroup",
     "Status",
-    "StepMetrics",
-    "Submission",
     "Task",
     "TestCase",
     "TestResult",
@@ -175,16 +177,6 @@ class Task:
 
 
 @dataclass(frozen=True)
-class Submission:
-    """A candidate solution for a task, the ``sample_index``-th sample for it."""
-
-    task_id: str
-    language: str
-    code: str
-    sample_index: int = 0
-
-
-@dataclass(frozen=True)
 class TestResult:
     """The verdict of one test, with the run behind it and feedback a model can read."""
 
@@ -202,32 +194,3 @@ class Reward:
 
     total: float
     components: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Rollout:
-    """One sampled completion with its token ids, log-probs and reward."""
-
-    task_id: str
-    prompt_ids: tuple[int, ...]
-    completion_ids: tuple[int, ...]
-    logprobs: tuple[float, ...]
-    completion: str
-    reward: Reward
-    turn: int = 0
-
-
-@dataclass(frozen=True)
-class RolloutGroup:
-    """All rollouts sampled for one task in one step (GRPO's group)."""
-
-    task: Task
-    rollouts: tuple[Rollout, ...]
-
-
-@dataclass(frozen=True)
-class StepMetrics:
-    """What one optimisation step measured; names are stable log keys."""
-
-    step: int
-    values: Mapping[str, float]
