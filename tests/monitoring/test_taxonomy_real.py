@@ -119,3 +119,27 @@ def test_real_errors_group_into_patterns(sandbox) -> None:
     assert patterns[0].template == "NameError: name '<name>' is not defined"
     assert set(patterns[0].examples) == {f"NameError: name '{n}' is not defined" for n in names}
     assert patterns[0].share == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("body", [
+    "    return (x + 1\n",                 # SyntaxError
+    "    y = x\n        return y\n",       # IndentationError
+    "    if x:\n\treturn 1\n        return 2\n",  # TabError
+], ids=["syntax", "indentation", "tab"])
+def test_python_that_does_not_parse_is_a_syntax_error_as_trainers_log_it(sandbox, body: str) -> None:
+    """The evaluator's verdict on a completion that does not parse, as a trainer's rollout."""
+    from codeeval_rl.config import EvaluationSettings
+    from codeeval_rl.evaluation import Evaluator
+    from codeeval_rl.monitoring.taxonomy import classify_record
+    from codeeval_rl.rl.scoring import EvaluatorScorer
+    from codeeval_rl.types import Task, TestCase
+
+    task = Task(id="t", language="python", prompt="def f(x):\n", entry_point="f",
+                tests=(TestCase(kind="assert", code="assert f(1) == 2", id="t0"),))
+    scorer = EvaluatorScorer(Evaluator(EvaluationSettings(), sandbox), to_code=lambda t, c: t.prompt + c)
+    score = scorer.score([(task, body)], "all")[0]
+    record = RolloutRecord(task_id="t", completion=body, reward=score.reward, status=score.status,
+                           passed=score.passed, language="python", first_error=score.first_error)
+    cls = classify_record(record)
+    assert cls is not None and (cls.kind, cls.stage) == ("syntax_error", "compile"), (score, cls)
+    assert cls.message.startswith("SyntaxError: ")

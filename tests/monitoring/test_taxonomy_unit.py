@@ -96,3 +96,25 @@ def test_error_mix_counts_in_taxonomy_order() -> None:
         ("timeout", False, ""), ("runtime_error", False, "NameError: x"), ("ok", True, ""),
         ("runtime_error", False, "NameError: y"), ("compile_error", False, "")]]
     assert error_mix(recs) == {"name_error": 2, "compile_error": 1, "timeout": 1}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("The code does not parse: SyntaxError: '(' was never closed (line 2)",
+     "SyntaxError: '(' was never closed (line 2)"),
+    ("The code does not parse: IndentationError: unexpected indent (line 3)",
+     "IndentationError: unexpected indent (line 3)"),
+    ("Sorry: TabError: inconsistent use of tabs and spaces in indentation (main.py, line 4)",
+     "TabError: inconsistent use of tabs and spaces in indentation (main.py, line 4)"),
+])
+def test_python_parse_errors_after_a_lead_in_are_syntax_errors(text: str, message: str) -> None:
+    cls = classify_error("compile_error", text, "python")
+    assert (cls.kind, cls.stage, cls.message) == ("syntax_error", "compile", message)
+    assert cls.title == "syntax error"
+
+
+def test_a_syntax_error_named_inside_another_exception_is_that_exception() -> None:
+    cls = classify_error("runtime_error", "Traceback (most recent call last):\nValueError: SyntaxError: x\n", "python")
+    assert (cls.kind, cls.message) == ("value_error", "ValueError: SyntaxError: x")
+    cls = classify_error("compile_error", "The code does not parse: ValueError: source code string cannot "
+                         "contain null bytes", "python")
+    assert cls.kind == "compile_error"

@@ -223,6 +223,11 @@ _CPP_TERMINATE = re.compile(r"terminate called after throwing an instance of '([
 _C_ASSERT = re.compile(r"Assertion `.*' failed\.")
 _EXC_LINE = re.compile(r"^(?:[\w$]+\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Iteration|Warning)"
                        r"(?: \[[A-Z_0-9]+\])?(?::.*)?$", re.MULTILINE)
+# Python's parse errors after a lead-in, as the evaluator ("The code does not parse: SyntaxError:
+# ...") and py_compile ("Sorry: IndentationError: ...") report them; a lead-in that is itself an
+# exception name ("ValueError: ...") is an exception line, not this.
+_PY_SYNTAX = re.compile(r"^(?![\w.]*(?:Error|Exception)\b)[^:\n]+: ((?:SyntaxError|IndentationError|TabError)\b.*)$",
+                        re.MULTILINE)
 _SIGNAL = re.compile(r"\b(?:killed by )?(SIG[A-Z]+)\b")
 _NOISE = re.compile(r"^(?:Node\.js v|note:|\s+at |For more information|\s*\||\s*\d+ \||Traceback|\s*\^|\s*~"
                     r"|exit code -?\d+$|\d+ errors?$)")
@@ -244,6 +249,7 @@ _KEY_LINES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] =
     (_RUST_OVERFLOW, lambda m: m.group(0)),
     (_CPP_TERMINATE, _terminate),
     (_C_ASSERT, lambda m: m.group(0)),
+    (_PY_SYNTAX, lambda m: m.group(1)),
 )
 
 
@@ -252,7 +258,8 @@ def key_message(text: str, language: str = "") -> str:
 
     Tries, in order: rustc's ``error[E....]:``, gcc/g++/javac's ``file:line: error:``
     (without the location), the linker's ``undefined reference``, Java's uncaught
-    exception, Rust's panic message, C++'s ``terminate called``, C's ``assert``, an
+    exception, Rust's panic message, C++'s ``terminate called``, C's ``assert``, Python's
+    ``SyntaxError``/``IndentationError``/``TabError`` after a lead-in (without it), an
     exception line (the first in JavaScript, whose stack follows it; the last elsewhere,
     as Python's traceback ends with it), a signal, then the last line that is not noise.
     """
