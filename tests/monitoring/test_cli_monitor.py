@@ -112,3 +112,36 @@ def test_a_directory_with_another_store_file_name_and_several_runs(tmp_path: Pat
                                "--json")
     assert code == 0, err
     assert json.loads(out_text)["tests"]["pass_rate"]["n"] == 24
+
+
+def test_report_on_a_directory_opens_its_training_run(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The quickstart logs held-out evaluations after its training run; the report shows the training."""
+    out = tmp_path / "qs"
+    out.mkdir()
+    store = RunStore(out)
+    make_run(store, name="heldout-sft", steps=1, tasks=8, samples=2, seed=1, kind="eval")
+    make_run(store, name="grpo-tiny", steps=3, tasks=8, samples=2, seed=2)
+    make_run(store, name="heldout-rl", steps=1, tasks=8, samples=2, seed=3, kind="eval")
+    code, out_text, err = _cli(monkeypatch, capsys, "report", out, "-o", tmp_path / "r.html", "--json")
+    assert code == 0, err
+    assert json.loads(out_text)["run"] == store.get_run("grpo-tiny").id
+    err = " ".join(err.split())
+    assert "holds 3 runs; reporting the latest training run, grpo-tiny" in err
+    assert "(NAME: heldout-sft, heldout-rl)" in err
+    assert "<h1>grpo-tiny</h1>" in (tmp_path / "r.html").read_text()
+    # another run, named as the note says
+    code, out_text, err = _cli(monkeypatch, capsys, "report", "heldout-rl", "--store", out, "-o",
+                               tmp_path / "e.html", "--json")
+    assert code == 0 and json.loads(out_text)["run"] == store.get_run("heldout-rl").id and "note" not in err
+    # the other commands still mean the latest run
+    code, out_text, _err = _cli(monkeypatch, capsys, "errors", out, "--json")
+    assert code == 0 and json.loads(out_text)["run"] == store.get_run("heldout-rl").id
+
+
+def test_report_on_a_directory_without_training_runs_opens_the_latest(tmp_path: Path, monkeypatch, capsys) -> None:
+    store = RunStore(tmp_path / "runs.db")
+    make_run(store, name="eval-a", steps=1, tasks=6, samples=2, seed=1, kind="eval")
+    make_run(store, name="eval-b", steps=1, tasks=6, samples=2, seed=2, kind="eval")
+    code, out_text, err = _cli(monkeypatch, capsys, "report", tmp_path / "runs.db", "-o", tmp_path / "r.html", "--json")
+    assert code == 0 and json.loads(out_text)["run"] == store.get_run("eval-b").id
+    assert "reporting the latest run, eval-b" in " ".join(err.split())

@@ -2,7 +2,10 @@
 
 A RUN argument is a run id, a unique id prefix or a run name in ``--store`` (default
 ``$CODEEVAL_STORE`` or ``runs/codeeval.db``), or the path of a directory holding a run
-store (the quickstart's output directory) or of a store file, meaning the latest run there.
+store (the quickstart's output directory) or of a store file, meaning the latest run there;
+for ``report``, the latest *training* run there (the latest run when it holds none), since
+that is the run with curves: the quickstart's store also holds its held-out evaluations,
+which ``report NAME --store DIR`` shows.
 """
 
 from __future__ import annotations
@@ -45,6 +48,39 @@ def _open(ref: str | None, store: str | None) -> tuple[Any, Any]:
     return rs, run
 
 
+def _open_for_report(ref: str | None, store: str | None) -> tuple[Any, Any]:
+    """:func:`_open`, except that a directory or store file (no ``--store``) means its latest
+    training run (:func:`~codeeval_rl.monitoring.report.default_report_run`)."""
+    import os
+
+    from codeeval_rl.errors import StoreError
+    from codeeval_rl.monitoring.report import default_report_run
+    from codeeval_rl.monitoring.store import RunStore
+
+    if ref is None or store is not None or not os.path.exists(ref):
+        return _open(ref, store)
+    try:
+        rs = RunStore(ref, create=False)
+        runs = rs.list_runs()
+    except StoreError as exc:
+        raise InputError(str(exc)) from None
+    if not runs:
+        rs.close()
+        raise InputError(f"run store {rs.location} holds no runs yet")
+    run = default_report_run(runs)
+    notes = [run.note()]
+    if len(runs) > 1:
+        what = "training run" if run.kind == "train" else "run"
+        others = ", ".join(dict.fromkeys(r.name for r in runs if r.id != run.id))
+        notes.insert(0, f"{rs.location} holds {len(runs)} runs; reporting the latest {what}, {run.label}. "
+                        f"Another: codeeval-rl report NAME --store {ref} (NAME: {others})")
+    err = _err_console()
+    for line in notes:
+        if line:
+            err.print(f"[yellow]note:[/] {line}", highlight=False)
+    return rs, run
+
+
 def runs_command(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """List the runs in a store, oldest first."""
     import time
@@ -76,7 +112,9 @@ def runs_command(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def report_command(
-    run: Annotated[str | None, typer.Argument(help=_RUN_HELP + " Default: the latest run.")] = None,
+    run: Annotated[str | None, typer.Argument(
+        help="Run id, id prefix or name in --store; or, without --store, a directory / store file (its latest "
+             "training run, else its latest run). Default: the latest run in --store.")] = None,
     store: StoreOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("report.html"),
     samples: Annotated[int, typer.Option("--samples", help="Sample completions to show.", min=0)] = 12,
@@ -85,7 +123,7 @@ def report_command(
     """Write a self-contained HTML report of RUN (plots, error patterns, samples)."""
     from codeeval_rl.monitoring.report import write_report
 
-    rs, info = _open(run, store)
+    rs, info = _open_for_report(run, store)
     try:
         path = write_report(rs, info.id, output, max_samples=samples)
     finally:

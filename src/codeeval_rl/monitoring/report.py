@@ -28,6 +28,7 @@ from codeeval_rl.monitoring.tracker import RolloutRecord
 
 __all__ = [
     "ReportData",
+    "default_report_run",
     "kl_series",
     "load_report_data",
     "render_body",
@@ -61,6 +62,18 @@ def load_report_data(store: RunStore, run_ref: str | None = None) -> ReportData:
     run = store.latest_run() if run_ref is None else store.get_run(run_ref)
     return ReportData(run=run, rollouts=store.rollouts(run.id), metrics=store.metrics(run.id),
                       generated_at=time.time())
+
+
+def default_report_run(runs: Sequence[RunInfo]) -> RunInfo:
+    """The run a report of a whole store shows: the latest training run, else the latest run.
+
+    A store such as the quickstart's holds evaluation runs before and after its training run;
+    the training run is the one with curves to show. ``runs`` oldest first, as
+    :meth:`RunStore.list_runs` gives them. Raises :class:`ValueError` when ``runs`` is empty."""
+    if not runs:
+        raise ValueError("no runs to choose from")
+    train = [r for r in runs if r.kind == "train"]
+    return train[-1] if train else runs[-1]
 
 
 def kl_series(metrics: dict[str, list[tuple[int, float]]]) -> tuple[str, list[tuple[int, float]]] | None:
@@ -297,12 +310,7 @@ letter-spacing:.04em}.cv{font-size:24px;font-weight:600}.cs{color:var(--muted);f
 nav{display:flex;gap:14px;margin:6px 0 14px;flex-wrap:wrap}nav a{color:#2f5f9e;text-decoration:none}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px;margin:14px 0}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:10px}
-.cell{overflow-x:auto}svg.chart{max-width:100%;height:auto;font-size:11px}
-.ct{font-weight:600;font-size:13px;fill:var(--fg)}.tick{fill:#4a5561}.axis{fill:var(--muted)}.legend{fill:#333}
-.frame{fill:#fbfcfd;stroke:var(--line)}line.gridline{stroke:#e9edf1}
-.tickmark{stroke:#9aa5b1}.series{stroke-width:2}.empty{fill:var(--muted);font-size:13px}.value{fill:#333}
-.band-outer{fill:#c6d4e6;opacity:.7}.band-inner{fill:#8fb0d6;opacity:.85}.median{stroke:#1f4e8c;stroke-width:2}
-.median-dot{fill:#1f4e8c}.mean{stroke:#f28e2b;stroke-width:1.6;stroke-dasharray:5 3}
+.cell{overflow-x:auto}
 table.patterns{border-collapse:collapse;width:100%;margin-top:10px}table.patterns th,table.patterns td{
 border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
 table.patterns th{color:var(--muted);font-weight:500;font-size:12px}.sub{color:var(--muted);font-size:12px}
@@ -317,7 +325,7 @@ color:#1f4e8c}.muted{color:var(--muted)}footer{color:var(--muted);font-size:12px
 #live{position:fixed;top:10px;right:14px;background:#fff;border:1px solid var(--line);border-radius:14px;
 padding:3px 10px;font-size:12px;color:var(--muted)}
 @media (max-width:700px){.two{grid-template-columns:1fr}.charts{grid-template-columns:1fr}}
-"""
+""" + svg.CHART_CSS
 
 _LIVE_JS = """
 (function(){
