@@ -132,7 +132,7 @@ def quickstart_command(
     import torch
     from rich.console import Console
 
-    from codeeval_rl.rl.quickstart import FULL_PLAN, QUICK_PLAN, run_quickstart
+    from codeeval_rl.apps.quickstart import FULL_PLAN, QUICK_PLAN, run_quickstart
 
     if steps is not None and steps < 1:
         raise InputError(f"--steps ({steps}) must be >= 1")
@@ -154,9 +154,12 @@ def quickstart_command(
     if as_json:
         typer.echo(json.dumps({k: v for k, v in report.items() if k != "history"}, indent=2))
         return
-    console.print(f"[bold]held-out pass@1[/]: SFT {report['heldout_pass@1_sft']:.3f} -> GRPO "
-                  f"{report['heldout_pass@1_rl']:.3f} ({report['improvement_points']:+.1f} points) in "
-                  f"{report['wall_time_s']:.0f} s")
+    for key, name in (("heldout", "held-out constants"), ("unseen", "unseen families")):
+        r = {k: report[f"{key}_{k}"] for k in ("pass@1_sft", "pass@1_rl", "greedy_pass@1_sft", "greedy_pass@1_rl")}
+        console.print(f"[bold]{name}[/] ({report[f'{key}_tasks']} tasks): pass@1 SFT {r['pass@1_sft']:.3f} -> GRPO "
+                      f"{r['pass@1_rl']:.3f} ({100 * (r['pass@1_rl'] - r['pass@1_sft']):+.1f} points); greedy "
+                      f"{r['greedy_pass@1_sft']:.3f} -> {r['greedy_pass@1_rl']:.3f}", highlight=False)
+    console.print(f"{report['wall_time_s']:.0f} s in all")
     console.print(f"report: {output / 'report.html'}; runs: codeeval-rl report {output}")
 
 

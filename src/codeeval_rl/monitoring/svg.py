@@ -4,6 +4,11 @@ Each function returns one ``<svg>`` element as a string (class ``chart``, a ``<t
 for screen readers, a ``<title>`` tooltip on every mark). Every text that reaches the
 SVG is escaped. Empty input gives a small "no data" figure instead of an error, so a
 report of a run that has just started still renders.
+
+The charts are styled by classes: a page that shows them puts :data:`CHART_CSS` in its
+``<style>`` (without it, SVG's defaults fill the plot frame black). The rules are scoped to
+``svg.chart`` and take the page's ``--fg``, ``--muted`` and ``--line`` colours when it
+defines them.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 __all__ = [
+    "CHART_CSS",
     "PALETTE",
     "band_chart",
     "bar_chart",
@@ -25,6 +31,18 @@ __all__ = [
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+
+CHART_CSS = """
+svg.chart{max-width:100%;height:auto;font-size:11px}
+svg.chart .ct{font-weight:600;font-size:13px;fill:var(--fg,#1d2733)}svg.chart .tick{fill:#4a5561}
+svg.chart .axis{fill:var(--muted,#66727f)}svg.chart .legend{fill:#333}
+svg.chart .frame{fill:#fbfcfd;stroke:var(--line,#dfe4ea)}svg.chart line.gridline{stroke:#e9edf1}
+svg.chart .tickmark{stroke:#9aa5b1}svg.chart .series{stroke-width:2}
+svg.chart .empty{fill:var(--muted,#66727f);font-size:13px}svg.chart .value{fill:#333}
+svg.chart .band-outer{fill:#c6d4e6;opacity:.7}svg.chart .band-inner{fill:#8fb0d6;opacity:.85}
+svg.chart .median{stroke:#1f4e8c;stroke-width:2}svg.chart .median-dot{fill:#1f4e8c}
+svg.chart .mean{stroke:#f28e2b;stroke-width:1.6;stroke-dasharray:5 3}
+"""
 
 _W, _H = 640, 260
 _M = {"l": 56, "r": 16, "t": 30, "b": 40}

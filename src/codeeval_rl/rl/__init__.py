@@ -23,7 +23,6 @@ __all__ = [
     "TrainResult",
     "generate_samples",
     "get_trainer",
-    "run_quickstart",
     "train_grpo",
     "train_multiturn",
     "train_ppo",
@@ -35,7 +34,7 @@ _WHERE = {
     "train_grpo": "grpo", "train_ppo": "ppo", "train_rloo": "rloo", "train_multiturn": "multiturn",
     "get_trainer": "generation", "ALGORITHMS": "generation", "generate_samples": "generation",
     "Scorer": "scoring", "Score": "scoring", "EvaluatorScorer": "scoring", "FunctionScorer": "scoring",
-    "TrainResult": "loop", "run_quickstart": "quickstart",
+    "TrainResult": "loop",
 }
 
 

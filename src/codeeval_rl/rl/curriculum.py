@@ -7,8 +7,16 @@ expected values come from running the right body here, on inputs that include th
 each wrong variant gets wrong (checked when tasks are built: a wrong variant that passes every
 test is a bug in this module and raises).
 
-Held-out tasks use, for each family, constants that no training task of that family uses, so
-a model that only memorised training tasks cannot pass them.
+Two held-out sets, measuring two kinds of generalisation:
+
+- ``heldout``: for each training family, constants that no training task of that family
+  uses, so a model that only memorised training tasks cannot pass them;
+- ``unseen``: tasks of :data:`UNSEEN_FAMILIES`, families no training task comes from (new
+  operations, docstrings and function names, of the same one-line size), so they measure
+  what carries over to a new kind of task rather than to a new constant.
+
+The unseen set is drawn from its own random stream, so adding it (or changing it) leaves the
+training tasks and the first held-out set of a seed exactly as they were.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import dataclass
 
 from codeeval_rl.types import Task, TestCase
 
-__all__ = ["FAMILIES", "Curriculum", "CurriculumItem", "Family", "build_curriculum", "task_code"]
+__all__ = ["FAMILIES", "UNSEEN_FAMILIES", "Curriculum", "CurriculumItem", "Family", "build_curriculum", "task_code"]
 
 Inputs = Callable[[random.Random, int], list[tuple]]
 
@@ -27,7 +35,8 @@ Inputs = Callable[[random.Random, int], list[tuple]]
 @dataclass(frozen=True)
 class Family:
     """A task template. ``kind`` picks the argument name pool; ``doc``/``right``/``wrong``
-    are format strings over ``{a}`` (argument name), ``{k}`` and ``{c}`` (a letter)."""
+    are format strings over ``{a}`` (argument name), ``{k}`` and ``{c}`` (the ``k``-th
+    lowercase letter, for ``k`` in 0..25; empty otherwise)."""
 
     name: str
     names: tuple[str, ...]
@@ -97,6 +106,31 @@ FAMILIES: tuple[Family, ...] = (
            (0, 25), lambda rng, k: [("",), ("a" * 3 + chr(97 + k) * 2,), (chr(97 + k),), ("xyzabc",), ("mississippi",)]),
 )
 
+# Families no training task comes from: the second held-out set. Each is a one-line body
+# with one constant, like the training families, but its operation (power, remainder,
+# absolute difference, membership, suffix, prefix test), docstring and function names
+# appear in no training task.
+UNSEEN_FAMILIES: tuple[Family, ...] = (
+    Family("power", ("power", "raise_to", "to_the"), "num", "Return {a} raised to the power {k}.",
+           "return {a} ** {k}", ("return {a} * {k}", "return {a} ** ({k} - 1)"), (2, 6), _ints(-9, 9)),
+    Family("remainder", ("remainder", "mod_by", "leftover"), "num",
+           "Return the remainder of {a} divided by {k}.",
+           "return {a} % {k}", ("return {a} // {k}", "return {k} % {a}"), (2, 30), _ints(1, 200)),
+    Family("distance", ("distance", "gap_to", "how_far"), "num", "Return the distance between {a} and {k}.",
+           "return abs({a} - {k})", ("return {a} - {k}", "return abs({a}) - {k}"), (2, 60), _ints(-60, 90)),
+    Family("contains", ("contains", "has_item", "includes"), "list",
+           "Return True if {k} is one of the items of {a}.",
+           "return {k} in {a}", ("return {k} not in {a}", "return {k} in {a}[1:]"), (2, 40), _lists),
+    Family("exclaim", ("exclaim", "add_bangs", "shout"), "str", "Return {a} followed by {k} exclamation marks.",
+           "return {a} + '!' * {k}", ("return {a} + '!' * ({k} - 1)", "return '!' * {k} + {a}"), (2, 9),
+           _strings),
+    Family("starts_with", ("starts_with", "begins_with", "first_is"), "str",
+           "Return True if {a} starts with the letter '{c}'.",
+           "return {a}.startswith('{c}')", ("return '{c}' in {a}", "return {a}.endswith('{c}')"), (0, 25),
+           lambda rng, k: [("",), (chr(97 + k) + "xy",), ("xy" + chr(97 + k),), ("ab" + chr(97 + k),),
+                          ("banana",), ("mississippi",)]),
+)
+
 ARG_NAMES = {"num": ("x", "n", "value"), "list": ("xs", "items", "nums"), "str": ("s", "text", "word")}
 
 
@@ -115,7 +149,7 @@ def task_code(task: Task, completion: str) -> str:
 
 
 def _render(family: Family, k: int, fname: str, arg: str) -> tuple[str, dict[str, str]]:
-    fields = {"a": arg, "k": str(k), "c": chr(97 + k) if family.kind == "str" and family.name == "count_char" else ""}
+    fields = {"a": arg, "k": str(k), "c": chr(97 + k) if 0 <= k < 26 else ""}
     doc = family.doc.format(**fields)
     prompt = f'def {fname}({arg}):\n    """{doc}"""\n'
     return prompt, fields
@@ -167,14 +201,26 @@ class Curriculum:
     """Distinct training tasks (the RL prompts)."""
     heldout: tuple[Task, ...]
     """Tasks whose (family, constant) no training task has."""
+    unseen: tuple[Task, ...] = ()
+    """Tasks of families no training task comes from."""
 
 
 def build_curriculum(seed: int = 0, wrong_rate: float = 0.3, heldout_per_family: int = 4,
-                     samples_per_task: int = 2, families: Sequence[Family] = FAMILIES) -> Curriculum:
+                     samples_per_task: int = 2, families: Sequence[Family] = FAMILIES,
+                     unseen_families: Sequence[Family] = UNSEEN_FAMILIES) -> Curriculum:
     """Deterministic in ``seed``. Every (family, k, name, argument) combination of the training
-    constants is a training task; ``heldout_per_family`` constants per family are held out."""
+    constants is a training task; ``heldout_per_family`` constants per family are held out, and
+    as many constants of each of ``unseen_families`` make the unseen set. Raises
+    :class:`ValueError` when an unseen family shares a family or function name with a
+    training family (it would not be unseen)."""
     if not 0 <= wrong_rate < 1:
         raise ValueError(f"wrong_rate ({wrong_rate}) must be in [0, 1)")
+    trained = {f.name for f in families} | {n for f in families for n in f.names}
+    for family in unseen_families:
+        shared = sorted(({family.name} | set(family.names)) & trained)
+        if shared:
+            raise ValueError(f"unseen family {family.name!r} shares {', '.join(map(repr, shared))} "
+                             "with a training family")
     rng = random.Random(seed)
     train: list[CurriculumItem] = []
     train_tasks: list[Task] = []
@@ -197,4 +243,19 @@ def build_curriculum(seed: int = 0, wrong_rate: float = 0.3, heldout_per_family:
                     body = rng.choice(bodies[1:]) if wrong else bodies[0]
                     train.append(CurriculumItem(task, body, not wrong))
     rng.shuffle(train)
-    return Curriculum(tuple(train), tuple(train_tasks), tuple(heldout))
+    return Curriculum(tuple(train), tuple(train_tasks), tuple(heldout),
+                      _unseen_tasks(seed, unseen_families, heldout_per_family))
+
+
+def _unseen_tasks(seed: int, families: Sequence[Family], per_family: int) -> tuple[Task, ...]:
+    """``per_family`` tasks per family (distinct constants, one name/argument pair each),
+    from a random stream of their own (a string seed is hashed with SHA-512: stable)."""
+    rng = random.Random(f"quickstart-unseen-{seed}")
+    tasks: list[Task] = []
+    for family in families:
+        ks = list(range(family.k_range[0], family.k_range[1] + 1))
+        combos = [(f, a) for f in family.names for a in ARG_NAMES[family.kind]]
+        for k in sorted(rng.sample(ks, min(per_family, len(ks)))):
+            fname, arg = rng.choice(combos)
+            tasks.append(_make_task(family, k, fname, arg, rng, "unseen")[0])
+    return tuple(tasks)
