@@ -125,3 +125,38 @@ def test_results_and_callbacks_never_include_the_reference_runs():
     seen: list[int] = []
     results = ev.evaluate_many([(REF_TASK, "a"), (REF_TASK, "b")], on_result=lambda i, r: seen.append(i))
     assert len(results) == 2 and sorted(seen) == [0, 1]
+
+
+def test_evaluators_share_one_analyser_and_a_fork_gets_its_own():
+    import os
+
+    from codeeval_rl.evaluation.quality import shared_stream
+
+    first = shared_stream()
+    assert shared_stream() is first
+    first.start()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child must not reuse the parent's stream (its threads are not there)
+        try:
+            child = shared_stream()
+            ok = child is not first and child.collect([child.submit("x = 1\n")]) != {}
+            os.write(w, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"1"
+    os.close(r)
+    os.close(w)
+
+
+def test_real_evaluator_quality_matches_the_batch_path(sandbox):
+    task = Task(id="add", language="python", prompt="def add(a, b):\n",
+                tests=(TestCase(kind="assert", code="assert add(1, 2) == 3", id="t"),),
+                reference_solution="def add(a, b):\n    return a + b\n")
+    code = ("import subprocess\n\ndef add(a, b):\n    try:\n        pass\n    except Exception:\n        pass\n"
+            "    return a + b\n")
+    ev = Evaluator(EvaluationSettings(), sandbox=sandbox)
+    res = ev.evaluate(task, code)
+    expected = quality_reports([("python", code, "")], CodeQualitySettings())[0].score
+    assert res.passed and res.reward.components["quality"] == expected < 1.0

@@ -36,7 +36,7 @@ from codeeval_rl.evaluation import judge
 from codeeval_rl.evaluation.efficiency import Figures, efficiency_score, figures_of
 from codeeval_rl.evaluation.execution import execution_score, submission_outcome
 from codeeval_rl.evaluation.extract import completion_to_code
-from codeeval_rl.evaluation.quality import QualityStream, quality_reports
+from codeeval_rl.evaluation.quality import QualityStream, quality_reports, shared_stream
 from codeeval_rl.evaluation.rewards import make_reward, needed_levels
 from codeeval_rl.evaluation.schedule import dispatch_order
 from codeeval_rl.evaluation.syntax import compiler_syntax_score, python_syntax, syntax_check_program
@@ -170,7 +170,6 @@ class Evaluator:
         self._reference: dict[str, Figures | None] = {}
         self._lock = threading.Lock()
         self._preloaded: bool | None = None
-        self._stream: QualityStream | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     @property
@@ -182,10 +181,8 @@ class Evaluator:
         return self._sandbox
 
     def close(self) -> None:
-        """Stop the quality analyser, and the sandbox if this evaluator started it."""
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.close()
+        """Stop the sandbox if this evaluator started it (the quality analyser process is shared
+        by the process's evaluators and stops at exit)."""
         if self._owns_sandbox and self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
@@ -281,8 +278,8 @@ class Evaluator:
                 return
             if job.item not in late(item, job.item):
                 finish(job.item)
-            elif stream is not None and self._wants_quality(item):
-                item.quality_ticket = stream.submit(item.code)
+            elif stream is not None and self._wants_quality(item) and get_language(item.task.language).name == "python":
+                item.quality_ticket = stream.submit(item.code, self.settings.code_quality.security_checks)
 
         for i, it in enumerate(batch):
             if it.pending == 0 and i not in late(it, i):
@@ -293,7 +290,7 @@ class Evaluator:
         if remaining:
             self._syntax_checks(batch, remaining)
             references = self._references(batch, remaining, tests)
-            qualities = self._qualities(batch, remaining)
+            qualities = self._qualities(batch, remaining, stream)
             for i in remaining:
                 res = self._finalise(batch[i], references.get(i, _MISSING), qualities.get(i))
                 results[i] = res
@@ -498,21 +495,17 @@ class Evaluator:
             return None
         if not any(get_language(it.task.language).name == "python" and not it.reference_key for it in batch):
             return None
-        with self._lock:
-            if self._stream is None:
-                self._stream = QualityStream(security_checks=self.settings.code_quality.security_checks)
-            stream = self._stream
+        stream = shared_stream()
         stream.start()
         return stream
 
-    def _qualities(self, batch: list[_Item], indices: list[int]) -> dict[int, float]:
+    def _qualities(self, batch: list[_Item], indices: list[int], stream: QualityStream | None) -> dict[int, float]:
         if "quality" not in self._levels:
             return {}
         chosen = [i for i in indices if self._wants_quality(batch[i])]
         if not chosen:
             return {}
         tickets = {batch[i].quality_ticket: n for n, i in enumerate(chosen) if batch[i].quality_ticket is not None}
-        stream = self._stream
         found = stream.collect(tickets) if stream is not None and tickets else {}
         analyses = {tickets[t]: a for t, a in found.items()}
         reports = quality_reports([(get_language(batch[i].task.language).name, batch[i].code, batch[i].build_output)

@@ -3,7 +3,8 @@
 ``pass@k`` is the unbiased estimator of Chen et al. (2021), ``1 - C(n-c, k) / C(n, k)`` for
 ``n`` samples of which ``c`` are correct, computed as the product
 ``1 - prod(1 - k / arange(n - c + 1, n + 1))`` for numerical stability (as human-eval,
-evalplus, bigcode and LiveCodeBench do).
+evalplus, bigcode and LiveCodeBench do), in plain floats (no numpy: the command line then
+starts without importing it).
 
 ``n@k`` (AlphaCode; RLEF): from ``k`` samples, keep those that pass the public tests, submit
 ``n`` of them, and count the task solved if any submitted one passes the hidden tests. With
@@ -16,9 +17,7 @@ A task without public tests counts every sample as passing the filter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import comb
-
-import numpy as np
+from math import comb, fsum, prod
 
 from codeeval_rl.errors import InputError
 
@@ -33,14 +32,14 @@ def pass_at_k(n: int, c: int, k: int) -> float:
         raise InputError(f"pass@{k} needs at least {k} samples per task, got {n}")
     if n - c < k:
         return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+    return 1.0 - prod(1.0 - k / i for i in range(n - c + 1, n + 1))
 
 
 def mean_pass_at_k(counts: Sequence[tuple[int, int]], k: int) -> float:
     """Mean over tasks of :func:`pass_at_k`; ``counts`` holds ``(n, c)`` per task."""
     if not counts:
         raise InputError("pass@k of an empty set of tasks")
-    return float(np.mean([pass_at_k(n, c, k) for n, c in counts]))
+    return fsum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
 
 
 def n_at_k(samples: Sequence[tuple[bool, bool]], n: int, k: int) -> float:

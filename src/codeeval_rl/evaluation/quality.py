@@ -24,6 +24,7 @@ the same as when the batch computes them.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
@@ -40,7 +41,8 @@ from codeeval_rl.config import CodeQualitySettings
 from codeeval_rl.evaluation._quality_server import radon_complexity
 from codeeval_rl.sandbox.languages import ALIASES, LANGUAGES
 
-__all__ = ["BANDIT_SEVERITY", "RUFF_RULES", "Analysis", "QualityReport", "QualityStream", "quality_reports"]
+__all__ = ["BANDIT_SEVERITY", "RUFF_RULES", "Analysis", "QualityReport", "QualityStream", "quality_reports",
+           "shared_stream"]
 
 RUFF_RULES = "E,W,F,B"
 BANDIT_SEVERITY = {"LOW": 0.25, "MEDIUM": 0.5, "HIGH": 1.0}
@@ -128,12 +130,13 @@ class QualityStream:
     :meth:`submit` (or :meth:`start`) and lives until :meth:`close`, so bandit's start-up is paid
     once per stream, not once per batch. If the process cannot start or dies, ``collect`` returns
     what it has and the caller computes the rest itself (``quality_reports`` does so for every
-    source it is not given an analysis for). Thread-safe.
+    source it is not given an analysis for). Thread-safe. Most callers want the process-wide
+    one, :func:`shared_stream`, so that many evaluators cost one analyser process.
     """
 
-    def __init__(self, security_checks: bool = True, timeout_s: float = TOOL_TIMEOUT_S) -> None:
-        self.security_checks = security_checks
+    def __init__(self, timeout_s: float = TOOL_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
+        self.pid = os.getpid()
         self._tickets = itertools.count()
         self._done: dict[int, Analysis] = {}
         self._cond = threading.Condition()
@@ -162,12 +165,18 @@ class QualityStream:
             threading.Thread(target=self._read, args=(self._proc,), daemon=True,
                              name="quality-reader").start()
 
-    def submit(self, code: str) -> int:
-        """Queue ``code`` for analysis; returns its ticket for :meth:`collect`."""
+    def submit(self, code: str, security_checks: bool = True) -> int:
+        """Queue ``code`` for analysis (bandit only with ``security_checks``); returns its
+        ticket for :meth:`collect`."""
         self.start()
         ticket = next(self._tickets)
-        self._outbox.put(json.dumps({"id": ticket, "code": code, "bandit": self.security_checks}) + "\n")
+        self._outbox.put(json.dumps({"id": ticket, "code": code, "bandit": security_checks}) + "\n")
         return ticket
+
+    @property
+    def alive(self) -> bool:
+        """False once the process failed to start, died or was closed."""
+        return not self._dead
 
     def collect(self, tickets: Iterable[int]) -> dict[int, Analysis]:
         """Wait (at most ``timeout_s``) for ``tickets``; the analyses that arrived, by ticket.
@@ -224,6 +233,28 @@ class QualityStream:
                 self._done[int(reply["id"])] = analysis
                 self._cond.notify_all()
         self._mark_dead()
+
+
+_shared: QualityStream | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_stream() -> QualityStream:
+    """The process-wide analyser stream, started on first use and stopped at exit. A new one
+    replaces it after a fork (the child has none of the parent's threads) or once it died."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.pid != os.getpid() or not _shared.alive:
+            if _shared is None:
+                atexit.register(_close_shared)
+            _shared = QualityStream()
+        return _shared
+
+
+def _close_shared() -> None:
+    stream = _shared
+    if stream is not None and stream.pid == os.getpid():
+        stream.close()
 
 
 def _radon(code: str) -> list[int] | None:
