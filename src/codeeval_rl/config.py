@@ -98,7 +98,8 @@ class CodeQualitySettings(Settings):
 
 
 class EvaluationSettings(Settings):
-    """The ``evaluation:`` section users write; the keys are fixed (DESIGN.md)."""
+    """The ``evaluation:`` section users write. The weight, limit and ``code_quality`` keys are
+    a fixed public contract (docs/architecture.md, "Public names"); later keys only add to them."""
 
     syntax_weight: float = Field(0.2, ge=0)
     """Weight of the syntax level."""

@@ -1,4 +1,4 @@
-"""The one-object facade of DESIGN.md::
+"""The one-object facade over the four layers (docs/architecture.md)::
 
     framework = CodeEvalRL(model_adapter=LLMAdapter("path/or/hub-id"),
                            evaluation_config="configs/eval_config.yaml",
