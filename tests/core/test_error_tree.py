@@ -25,6 +25,7 @@ from codeeval_rl.monitoring import ab, analysis
 from codeeval_rl.monitoring.dashboard import DashboardServer
 from codeeval_rl.monitoring.tracker import RolloutRecord
 from codeeval_rl.rl import advantages, losses, rollout
+from codeeval_rl.rl.curriculum import FAMILIES, build_curriculum
 from codeeval_rl.rl.sft import sft_train
 from codeeval_rl.rl.tiny import train_tokenizer
 from codeeval_rl.types import TestCase
@@ -51,6 +52,9 @@ CASES: list[tuple[str, Callable[[], object], type[CodeEvalError], str]] = [
     ("row counts", lambda: rollout.collate([[1]], [], [], 0), InputError, "differ in length"),
     ("empty prompt", lambda: rollout.collate([[]], [[1]], [[0.0]], 0), InputError, "empty prompt"),
     ("log-prob count", lambda: rollout.collate([[1]], [[1, 2]], [[0.0]], 0), InputError, "log-probs"),
+    # rl/curriculum
+    ("wrong_rate", lambda: build_curriculum(wrong_rate=1.0), ConfigError, r"wrong_rate \(1.0\)"),
+    ("unseen family", lambda: build_curriculum(unseen_families=FAMILIES[:1]), ConfigError, "unseen family"),
     # rl/sft and rl/tiny
     ("sft steps", lambda: sft_train(None, None, [("a", "b")], steps=0), ConfigError, r"steps \(0\)"),
     ("sft examples", lambda: sft_train(None, None, [], steps=1), InputError, "no SFT examples"),

@@ -25,6 +25,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from codeeval_rl.errors import ConfigError
 from codeeval_rl.types import Task, TestCase
 
 __all__ = ["FAMILIES", "UNSEEN_FAMILIES", "Curriculum", "CurriculumItem", "Family", "build_curriculum", "task_code"]
@@ -211,16 +212,17 @@ def build_curriculum(seed: int = 0, wrong_rate: float = 0.3, heldout_per_family:
     """Deterministic in ``seed``. Every (family, k, name, argument) combination of the training
     constants is a training task; ``heldout_per_family`` constants per family are held out, and
     as many constants of each of ``unseen_families`` make the unseen set. Raises
-    :class:`ValueError` when an unseen family shares a family or function name with a
-    training family (it would not be unseen)."""
+    :class:`~codeeval_rl.errors.ConfigError` for a ``wrong_rate`` outside [0, 1) and when an
+    unseen family shares a family or function name with a training family (it would not be
+    unseen)."""
     if not 0 <= wrong_rate < 1:
-        raise ValueError(f"wrong_rate ({wrong_rate}) must be in [0, 1)")
+        raise ConfigError(f"wrong_rate ({wrong_rate}) must be in [0, 1)")
     trained = {f.name for f in families} | {n for f in families for n in f.names}
     for family in unseen_families:
         shared = sorted(({family.name} | set(family.names)) & trained)
         if shared:
-            raise ValueError(f"unseen family {family.name!r} shares {', '.join(map(repr, shared))} "
-                             "with a training family")
+            raise ConfigError(f"unseen family {family.name!r} shares {', '.join(map(repr, shared))} "
+                              "with a training family")
     rng = random.Random(seed)
     train: list[CurriculumItem] = []
     train_tasks: list[Task] = []
