@@ -188,6 +188,13 @@ class Sandbox:
             return 0
         return self.size if s.spare_workers is None else s.spare_workers
 
+    def start(self) -> Sandbox:
+        """Start the workers now instead of at the first run (a caller with other set-up to do
+        can start them on a thread beside it); returns ``self``. Raises what the first run
+        would: :class:`SandboxUnavailable` when the host cannot isolate."""
+        self._start()
+        return self
+
     def _start(self) -> None:
         with self._lock:
             if self._workers:
