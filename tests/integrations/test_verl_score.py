@@ -1,4 +1,4 @@
-"""veRL's compute_score on APPS/TACO-shaped ground truth."""
+"""veRL's compute_score on APPS/TACO-shaped ground truth and the other benchmarks' row shapes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from codeeval_rl.config import EvaluationSettings
 from codeeval_rl.errors import InputError
 from codeeval_rl.evaluation import Evaluator
 from codeeval_rl.integrations.verl import compute_score, last_python_block
+from tests.integrations.benchmark_rows import Case, all_cases
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +51,26 @@ def test_max_tests_and_bad_ground_truth(evaluator):
         compute_score("x", "", "{not json", evaluator=evaluator)
     with pytest.raises(InputError, match="inputs"):
         compute_score("x", "", {"outputs": []}, evaluator=evaluator)
+
+
+CASES = all_cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_every_row_shape_as_ground_truth(case: Case, evaluator):
+    """The row shapes the TRL reward reads, as a JSON ground truth; early exits earn nothing."""
+    gt = json.dumps({"task_id": case.row["task_id"]} if case.name == "builtin" else case.row)
+    scores = [compute_score("x", c, gt, {"partial": True}, evaluator=evaluator)
+              for c in (case.good, case.bad, *case.attacks)]
+    assert scores[0]["score"] == 1.0 and scores[0]["outcome"] == "passed"
+    assert scores[1]["pass_fraction"] == pytest.approx(case.bad_fraction)
+    assert [s["score"] for s in scores[2:]] == [0.0] * len(case.attacks)
+
+
+def test_unknown_shapes_name_the_keys(evaluator):
+    with pytest.raises(InputError, match=r"columns: question\).*input_output \(APPS/TACO\)"):
+        compute_score("x", "", {"question": "q"}, evaluator=evaluator)
+    with pytest.raises(InputError, match="JSON object"):
+        compute_score("x", "", "[1, 2]", evaluator=evaluator)
+    with pytest.raises(InputError, match="max_tests"):
+        compute_score("x", "", {"inputs": ["1"], "outputs": ["1"]}, {"max_tests": 0}, evaluator=evaluator)

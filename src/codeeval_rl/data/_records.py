@@ -10,7 +10,7 @@ and returns a :class:`~codeeval_rl.types.Task` or raises :class:`RecordError` li
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from codeeval_rl.data._jsonl import Line, raise_collected
@@ -36,7 +36,7 @@ class Problems:
     def add(self, field: str, message: str) -> None:
         self.items.append((field, message))
 
-    def string(self, rec: dict[str, Any], key: str, *, required: bool = True, nonempty: bool = False,
+    def string(self, rec: Mapping[str, Any], key: str, *, required: bool = True, nonempty: bool = False,
                default: str = "") -> str:
         """``rec[key]`` as a string, recording a problem (and returning ``default``) if not."""
         if key not in rec or rec[key] is None:

@@ -31,23 +31,32 @@ from codeeval_rl.data._records import Problems, convert_all, convert_lines
 from codeeval_rl.errors import DatasetError
 from codeeval_rl.types import Task, TestCase
 
-__all__ = ["APPS_TIERS", "apps_call_test", "apps_record_to_task", "load_apps"]
+__all__ = ["APPS_TIERS", "apps_call_test", "apps_record_to_task", "apps_solutions", "apps_tests", "load_apps"]
 
 APPS_TIERS = {"introductory": "easy", "interview": "medium", "competition": "hard"}
 
 
 def apps_call_test(fn_name: str, args: list[Any], expected: Any) -> str:
-    """Assert code for one call-based APPS test (JSON values decoded inside the program)."""
+    """Assert code for one call-based APPS test (JSON values decoded inside the program).
+
+    The function is ``Solution().<fn_name>`` when the solution defines a ``Solution`` class
+    (LeetCode-style starter code), else ``<fn_name>``. The class is fetched by its name as a
+    string: a test that names a solution-defined callable has its results checked as built-in
+    values, and an instance of ``Solution`` is not one. The result is accepted when it equals
+    the expected value or, as APPS does, its first element; a tuple counts as a list. The
+    final check is one ``in`` comparison, which the evaluation harness runs only on built-in
+    values, so the method's result cannot pass through a custom ``__eq__``.
+    """
     return (
         "import json as _json\n"
         f"_args = _json.loads({json.dumps(args)!r})\n"
         f"_expected = _json.loads({json.dumps(expected)!r})\n"
-        f"_f = Solution().{fn_name} if 'Solution' in globals() else {fn_name}\n"
+        f"_f = globals()['Solution']().{fn_name} if 'Solution' in globals() else {fn_name}\n"
         "_got = _f(*_args)\n"
         "if isinstance(_got, tuple):\n"
         "    _got = list(_got)\n"
-        "assert _got == _expected or (isinstance(_expected, list) and len(_expected) > 0 "
-        "and _got == _expected[0]), "
+        "_accepted = [_expected] + ([_expected[0]] if isinstance(_expected, list) and len(_expected) > 0 else [])\n"
+        "assert _got in _accepted, "
         f"'{fn_name}(' + repr(_args)[1:-1] + ') returned ' + repr(_got) + ', expected ' + repr(_expected)\n"
     )
 
@@ -72,6 +81,57 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
+def apps_tests(input_output: Any, p: Problems, field: str = "input_output") -> tuple[tuple[TestCase, ...], str]:
+    """The tests of one APPS/TACO problem and its ``fn_name`` (``""`` for standard input), from
+    ``input_output`` as published: a JSON string or an object ``{"inputs": [...], "outputs":
+    [...], "fn_name"?: str}``. Problems go to ``p`` (named after ``field``) and give ``((), "")``."""
+    bad = len(p.items)
+    io = _decode(input_output, field, p)
+    tests: list[TestCase] = []
+    fn_name = ""
+    if isinstance(io, dict):
+        inputs, outputs = io.get("inputs"), io.get("outputs")
+        fn_name = io.get("fn_name") or ""
+        if not isinstance(inputs, list) or not isinstance(outputs, list):
+            p.add(field, "must hold lists 'inputs' and 'outputs'")
+        elif len(inputs) != len(outputs):
+            p.add(field, f"{len(inputs)} inputs but {len(outputs)} outputs")
+        elif not inputs:
+            p.add(field, "holds no tests")
+        elif not isinstance(fn_name, str) or (fn_name and not fn_name.isidentifier()):
+            p.add(f"{field}.fn_name", f"{fn_name!r} is not a Python identifier")
+        elif fn_name:
+            for i, (args, out) in enumerate(zip(inputs, outputs)):
+                if not isinstance(args, list):
+                    p.add(f"{field}.inputs[{i}]", "must be a list of arguments for a call-based problem")
+                    continue
+                tests.append(TestCase(kind="assert", code=apps_call_test(fn_name, args, out), id=f"test{i}"))
+        else:
+            for i, (inp, out) in enumerate(zip(inputs, outputs)):
+                stdin, expected = _as_text(inp), _as_text(out)
+                if stdin is None or expected is None:
+                    p.add(f"{field}[{i}]", "standard-input tests need strings (or lists of lines)")
+                    continue
+                tests.append(TestCase(kind="io", stdin=stdin, expected_stdout=expected, compare="float",
+                                      id=f"test{i}"))
+    elif io is not None:
+        p.add(field, f"must be an object, got {type(io).__name__}")
+    elif len(p.items) == bad:
+        p.add(field, "is empty: this problem has no tests")
+    if len(p.items) > bad:
+        return (), ""
+    return tuple(tests), fn_name if isinstance(fn_name, str) else ""
+
+
+def apps_solutions(value: Any, p: Problems) -> list[str]:
+    """The programs of a ``solutions`` field (a JSON string holding a list, or a list)."""
+    solutions = _decode(value, "solutions", p) or []
+    if not isinstance(solutions, list) or not all(isinstance(s, str) for s in solutions):
+        p.add("solutions", "must be a list of program strings")
+        return []
+    return solutions
+
+
 def apps_record_to_task(rec: dict[str, Any]) -> Task:
     """One APPS record -> Task (``RecordError`` names each bad field)."""
     p = Problems()
@@ -83,44 +143,12 @@ def apps_record_to_task(rec: dict[str, Any]) -> Task:
     difficulty = p.string(rec, "difficulty", required=False, default="interview") or "interview"
     if difficulty not in APPS_TIERS:
         p.add("difficulty", f"{difficulty!r} is not one of {', '.join(APPS_TIERS)}")
-    solutions = _decode(rec.get("solutions", []), "solutions", p) or []
-    if not isinstance(solutions, list) or not all(isinstance(s, str) for s in solutions):
-        p.add("solutions", "must be a list of program strings")
-        solutions = []
-    io = _decode(rec.get("input_output"), "input_output", p) if "input_output" in rec else None
-    if "input_output" not in rec:
+    solutions = apps_solutions(rec.get("solutions", []), p)
+    if "input_output" in rec:
+        tests, fn_name = apps_tests(rec["input_output"], p)
+    else:
         p.add("input_output", "missing")
-    tests: list[TestCase] = []
-    fn_name = ""
-    if isinstance(io, dict):
-        inputs, outputs = io.get("inputs"), io.get("outputs")
-        fn_name = io.get("fn_name") or ""
-        if not isinstance(inputs, list) or not isinstance(outputs, list):
-            p.add("input_output", "must hold lists 'inputs' and 'outputs'")
-        elif len(inputs) != len(outputs):
-            p.add("input_output", f"{len(inputs)} inputs but {len(outputs)} outputs")
-        elif not inputs:
-            p.add("input_output", "holds no tests")
-        elif not isinstance(fn_name, str) or (fn_name and not fn_name.isidentifier()):
-            p.add("input_output.fn_name", f"{fn_name!r} is not a Python identifier")
-        elif fn_name:
-            for i, (args, out) in enumerate(zip(inputs, outputs)):
-                if not isinstance(args, list):
-                    p.add(f"input_output.inputs[{i}]", "must be a list of arguments for a call-based problem")
-                    continue
-                tests.append(TestCase(kind="assert", code=apps_call_test(fn_name, args, out), id=f"test{i}"))
-        else:
-            for i, (inp, out) in enumerate(zip(inputs, outputs)):
-                stdin, expected = _as_text(inp), _as_text(out)
-                if stdin is None or expected is None:
-                    p.add(f"input_output[{i}]", "standard-input tests need strings (or lists of lines)")
-                    continue
-                tests.append(TestCase(kind="io", stdin=stdin, expected_stdout=expected, compare="float",
-                                      id=f"test{i}"))
-    elif io is not None:
-        p.add("input_output", f"must be an object, got {type(io).__name__}")
-    elif "input_output" in rec:
-        p.add("input_output", "is empty: this problem has no tests")
+        tests, fn_name = (), ""
     p.check()
     mode = "Use Call-Based format" if fn_name else "Use Standard Input format"
     prompt = question.rstrip() + "\n" + (f"\n{starter.rstrip()}\n" if starter.strip() else "") + f"\n{mode}\n"
@@ -128,7 +156,7 @@ def apps_record_to_task(rec: dict[str, Any]) -> Task:
     if isinstance(rec.get("url"), str):
         provenance["url"] = rec["url"]
     return Task(
-        id=f"apps/{pid}", language="python", prompt=prompt, entry_point=fn_name, tests=tuple(tests),
+        id=f"apps/{pid}", language="python", prompt=prompt, entry_point=fn_name, tests=tests,
         public_test_ids=(tests[0].id,) if len(tests) >= 2 else (),
         reference_solution=solutions[0] if solutions else "", tier=APPS_TIERS[difficulty],
         category="apps", provenance=provenance,

@@ -19,6 +19,7 @@ from ``difficulty`` (EASY and Codeforces A/B easy, MEDIUM and C/D medium, the re
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from codeeval_rl.data._jsonl import iter_jsonl
@@ -26,7 +27,8 @@ from codeeval_rl.data._records import Problems, convert_lines
 from codeeval_rl.errors import InputError
 from codeeval_rl.types import Task, TestCase
 
-__all__ = ["CC_LANGUAGES", "codecontests_record_to_task", "load_codecontests"]
+__all__ = ["CC_LANGUAGES", "codecontests_record_to_task", "codecontests_reference", "codecontests_tests",
+           "load_codecontests"]
 
 CC_LANGUAGES = {"python": 3, "cpp": 2, "java": 4}
 """Our language name -> CodeContests' solution language code."""
@@ -45,19 +47,19 @@ def _tier(rec: dict[str, Any]) -> str:
     return "medium"
 
 
-def codecontests_record_to_task(rec: dict[str, Any], language: str = "python",
-                                include_generated: bool = True) -> Task:
-    """One CodeContests record -> Task (``RecordError`` names each bad field)."""
-    p = Problems()
-    name = p.string(rec, "name", nonempty=True)
-    description = p.string(rec, "description", nonempty=True)
+def codecontests_tests(rec: Mapping[str, Any], p: Problems,
+                       include_generated: bool = True) -> tuple[tuple[TestCase, ...], tuple[str, ...]]:
+    """The tests of one CodeContests record and the ids of its public ones, from
+    ``public_tests`` / ``private_tests`` / ``generated_tests`` (each optional, ``None`` counts
+    as absent). Problems go to ``p``; a record with no test at all is one."""
+    bad = len(p.items)
     tests: list[TestCase] = []
     public: list[str] = []
     for key, prefix in _SPLITS:
         if key not in rec or rec[key] is None:
             continue
         block = rec[key]
-        if not isinstance(block, dict):
+        if not isinstance(block, Mapping):
             p.add(key, f"must be an object with input and output lists, got {type(block).__name__}")
             continue
         ins, outs = block.get("input"), block.get("output")
@@ -76,20 +78,36 @@ def codecontests_record_to_task(rec: dict[str, Any], language: str = "python",
             tests.append(TestCase(kind="io", stdin=a, expected_stdout=b, compare="float", id=f"{prefix}{i}"))
             if prefix == "public":
                 public.append(f"{prefix}{i}")
-    if not p.items and not tests:
+    if len(p.items) == bad and not tests:
         p.add("public_tests", "no tests in public_tests, private_tests or generated_tests")
-    reference = ""
+    return tuple(tests), tuple(public)
+
+
+def codecontests_reference(rec: Mapping[str, Any], p: Problems, language: str = "python") -> str:
+    """The first correct solution of ``rec`` in ``language`` (``""`` if none, or for a language
+    CodeContests has no solutions in); a malformed ``solutions`` field is a problem in ``p``."""
     sols = rec.get("solutions")
-    if sols is not None:
-        if (not isinstance(sols, dict) or not isinstance(sols.get("language"), list)
-                or not isinstance(sols.get("solution"), list) or len(sols["language"]) != len(sols["solution"])):
-            p.add("solutions", "must be {language: [int], solution: [str]} of equal lengths")
-        else:
-            want = CC_LANGUAGES[language]
-            for lang, code in zip(sols["language"], sols["solution"]):
-                if lang == want and isinstance(code, str) and code.strip():
-                    reference = code
-                    break
+    if sols is None:
+        return ""
+    if (not isinstance(sols, Mapping) or not isinstance(sols.get("language"), list)
+            or not isinstance(sols.get("solution"), list) or len(sols["language"]) != len(sols["solution"])):
+        p.add("solutions", "must be {language: [int], solution: [str]} of equal lengths")
+        return ""
+    want = CC_LANGUAGES.get(language)
+    for lang, code in zip(sols["language"], sols["solution"]):
+        if lang == want and isinstance(code, str) and code.strip():
+            return code
+    return ""
+
+
+def codecontests_record_to_task(rec: dict[str, Any], language: str = "python",
+                                include_generated: bool = True) -> Task:
+    """One CodeContests record -> Task (``RecordError`` names each bad field)."""
+    p = Problems()
+    name = p.string(rec, "name", nonempty=True)
+    description = p.string(rec, "description", nonempty=True)
+    tests, public = codecontests_tests(rec, p, include_generated)
+    reference = codecontests_reference(rec, p, language)
     p.check()
     provenance = {"source": "deepmind/code_contests", "licence": "CC-BY-4.0", "name": name}
     limit = rec.get("time_limit")
@@ -101,8 +119,8 @@ def codecontests_record_to_task(rec: dict[str, Any], language: str = "python",
     if isinstance(mem, int) and mem > 0:
         provenance["memory_limit_bytes"] = str(mem)
     return Task(
-        id=f"codecontests/{name}", language=language, prompt=description, tests=tuple(tests),
-        public_test_ids=tuple(public), reference_solution=reference, tier=_tier(rec),
+        id=f"codecontests/{name}", language=language, prompt=description, tests=tests,
+        public_test_ids=public, reference_solution=reference, tier=_tier(rec),
         category="codecontests", provenance=provenance,
     )
 

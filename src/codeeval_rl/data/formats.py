@@ -14,11 +14,11 @@ from typing import Any
 from codeeval_rl.data._records import RecordError
 from codeeval_rl.data.apps import apps_record_to_task
 from codeeval_rl.data.codecontests import codecontests_record_to_task
-from codeeval_rl.data.humaneval import humaneval_test_code
+from codeeval_rl.data.humaneval import humaneval_check
 from codeeval_rl.data.mbpp import mbpp_record_to_task
 from codeeval_rl.data.taskfile import task_from_dict
 from codeeval_rl.errors import InputError
-from codeeval_rl.types import Task, TestCase
+from codeeval_rl.types import Task
 
 __all__ = ["FORMATS", "Format", "detect_format", "get_format", "humaneval_record_to_task"]
 
@@ -32,7 +32,7 @@ def humaneval_record_to_task(rec: dict[str, Any]) -> Task:
         raise RecordError(bad)
     return Task(
         id=rec["task_id"], language="python", prompt=rec["prompt"], entry_point=rec["entry_point"],
-        tests=(TestCase(kind="assert", code=humaneval_test_code(rec["test"], rec["entry_point"]), id="check"),),
+        tests=(humaneval_check(rec["test"], rec["entry_point"]),),
         reference_solution=rec["prompt"] + rec["canonical_solution"], tier="medium", category="humaneval",
         provenance={"source": "openai/human-eval", "licence": "MIT", "task_id": rec["task_id"]},
     )

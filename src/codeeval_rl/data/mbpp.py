@@ -4,7 +4,8 @@ rows written as JSONL).
 A record: ``task_id`` (int), ``text`` (the problem; ``prompt`` in the sanitized split),
 ``code`` (reference), ``test_list`` (assert strings), ``test_setup_code`` (string, often
 empty), ``challenge_test_list`` (more asserts, often empty). Each assert becomes one
-``assert``-kind test whose code is ``test_setup_code`` then the assert. The prompt is the
+``assert``-kind test whose code is ``test_setup_code`` then the assert (the sanitized
+split's ``test_imports``, a list of import lines, come first when present). The prompt is the
 problem text followed by the first assert (MBPP's own prompting shows tests so the model
 learns the function name); that first test is public, the rest (and the challenge tests)
 hidden. ``entry_point`` is the function the first assert calls.
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from codeeval_rl.data._jsonl import iter_jsonl
-from codeeval_rl.data._records import Problems, RecordError, convert_lines
+from codeeval_rl.data._records import Problems, convert_lines
 from codeeval_rl.types import Task, TestCase
 
-__all__ = ["MBPP_KEYS", "load_mbpp", "mbpp_record_to_task"]
+__all__ = ["MBPP_KEYS", "load_mbpp", "mbpp_record_to_task", "mbpp_tests"]
 
 MBPP_KEYS = ("task_id", "code", "test_list")
 _BUILTINS = frozenset({"set", "list", "sorted", "tuple", "abs", "round", "len", "str", "int", "float",
@@ -40,6 +42,42 @@ def _called_function(assert_src: str) -> str:
     return ""
 
 
+def mbpp_tests(rec: Mapping[str, Any], p: Problems) -> tuple[tuple[TestCase, ...], str]:
+    """The tests of one MBPP record and the function they call, from ``test_list``,
+    ``challenge_test_list`` (optional) and ``test_setup_code`` (optional; the sanitized
+    split's ``test_imports`` list is set up the same way). Problems go to ``p`` and give
+    ``((), "")``."""
+    setup = p.string(rec, "test_setup_code", required=False)
+    imports = rec.get("test_imports") or []
+    if not isinstance(imports, list) or not all(isinstance(x, str) for x in imports):
+        p.add("test_imports", "must be a list of import statements")
+        imports = []
+    setup = "\n".join(part for part in (*imports, setup) if part.strip())
+    asserts: list[str] = []
+    bad = len(p.items)
+    for key, required in (("test_list", True), ("challenge_test_list", False)):
+        value = rec.get(key, None if required else [])
+        if value is None:
+            if required:
+                p.add(key, "missing")
+            continue
+        if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+            p.add(key, "must be a list of non-empty assert strings")
+            continue
+        if required and not value:
+            p.add(key, "must hold at least one assert")
+        asserts.extend(value)
+    if len(p.items) > bad or not asserts:
+        return (), ""
+    entry = _called_function(asserts[0])
+    if not entry:
+        p.add("test_list[0]", f"calls no function: {asserts[0]!r}")
+        return (), ""
+    tests = tuple(TestCase(kind="assert", code=(setup + "\n" + a if setup else a), id=f"test{i}")
+                  for i, a in enumerate(asserts))
+    return tests, entry
+
+
 def mbpp_record_to_task(rec: dict[str, Any]) -> Task:
     """One MBPP record -> Task (``RecordError`` names each bad field)."""
     p = Problems()
@@ -52,28 +90,9 @@ def mbpp_record_to_task(rec: dict[str, Any]) -> Task:
     if not text.strip():
         p.add("text", "missing (neither text nor prompt given)")
     code = p.string(rec, "code", nonempty=True)
-    setup = p.string(rec, "test_setup_code", required=False)
-    asserts: list[str] = []
-    for key, required in (("test_list", True), ("challenge_test_list", False)):
-        value = rec.get(key, None if required else [])
-        if value is None:
-            p.add(key, "missing")
-            continue
-        if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
-            p.add(key, "must be a list of non-empty assert strings")
-            continue
-        if required and not value:
-            p.add(key, "must hold at least one assert")
-        asserts.extend(value)
+    tests, entry = mbpp_tests(rec, p)
     p.check()
-    entry = _called_function(asserts[0])
-    if not entry:
-        raise RecordError([("test_list[0]", f"calls no function: {asserts[0]!r}")])
-    tests = tuple(
-        TestCase(kind="assert", code=(setup + "\n" + a if setup.strip() else a), id=f"test{i}")
-        for i, a in enumerate(asserts)
-    )
-    prompt = f"{text.strip()}\nYour code should pass this test:\n{asserts[0].strip()}\n"
+    prompt = f"{text.strip()}\nYour code should pass this test:\n{rec['test_list'][0].strip()}\n"
     return Task(
         id=f"mbpp/{task_id}", language="python", prompt=prompt, entry_point=entry, tests=tests,
         public_test_ids=(tests[0].id,), reference_solution=code, tier="easy", category="mbpp",

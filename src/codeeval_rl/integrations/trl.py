@@ -6,15 +6,31 @@
 TRL calls a reward function as ``f(prompts=..., completions=..., completion_ids=..., **columns)``
 where ``columns`` are the dataset's other columns (plus ``trainer_state`` and a few more); it
 expects one float per completion. Completions are strings, or lists of message dicts for
-conversational datasets. Each completion's task is found from a column:
+conversational datasets. With no arguments, ``reward_function()`` scores rows kept in the
+published shape of a benchmark as they are; each row's task is, in this order:
 
-* ``task_id`` (``task_column``): looked up in ``tasks`` (Task objects or a dataset name/path);
+* ``task_id`` (``task_column``) naming one of ``tasks`` (Task objects or a dataset name/path);
 * ``tests`` (``tests_column``): assert statements (a list, a JSON list, or one per line), with
-  an optional ``entry_point`` column; the prompt, when it is a string, is the code's prefix
-  (HumanEval style).
+  an optional ``entry_point`` column;
+* the row's own test columns: HumanEval (``test`` defining ``check(candidate)``,
+  ``entry_point``; the prompt, when a string, is the code's prefix), MBPP (``test_list``,
+  ``test_setup_code``, ``challenge_test_list``), APPS/TACO (``input_output``, a JSON string,
+  with or without ``fn_name``), CodeContests (``public_tests`` / ``private_tests`` /
+  ``generated_tests``), converted as the file loaders convert them
+  (:mod:`codeeval_rl.data.rows`); a column holding ``None`` counts as absent;
+* ``task_id`` naming a task of a built-in dataset (``HumanEval/0``, ``lib/python/...``).
+
+Tasks from ``tasks`` or a built-in dataset are scored on the ``tests`` selection, tasks from
+the row's own columns on all their tests. A row that matches nothing raises
+:class:`~codeeval_rl.errors.InputError` naming its columns and the accepted ones.
+``language`` is the language of stdin/stdout rows (APPS without ``fn_name``, CodeContests).
 
 All completions of a call are scored in one batched, parallel sandbox call. The reward is the
-evaluation engine's (the evaluation config's weights and ``shaping``).
+evaluation engine's (the evaluation config's weights and ``shaping``); an early exit, or output
+printed instead of a return value, earns no test credit (the harness and judge decide from
+their own records, see :mod:`codeeval_rl.evaluation.judge`). Limit: for a stdin/stdout test
+the output is the answer, so a program that prints a test's expected output unconditionally
+passes that test (and only the tests that expect the same output).
 """
 
 from __future__ import annotations
@@ -24,10 +40,27 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from codeeval_rl.errors import InputError
-from codeeval_rl.integrations._tasks import completion_text, task_from_asserts
+from codeeval_rl.integrations._tasks import RowTasks, completion_text
 from codeeval_rl.types import Task
 
 __all__ = ["reward_function"]
+
+_NOT_COLUMNS = frozenset({"trainer_state", "log_extra", "log_metric", "environments", "completion_ids"})
+"""Keyword arguments TRL passes beside the dataset columns."""
+
+
+def _rows(prompts: Sequence[Any], columns: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One dict per completion: every column's value for it, and its prompt. Keyword arguments
+    that are not lists (TRL's ``trainer_state`` and the like) are not columns."""
+    n = len(prompts)
+    cols: dict[str, Sequence[Any]] = {}
+    for name, values in columns.items():
+        if name in _NOT_COLUMNS or not isinstance(values, (list, tuple)):
+            continue
+        if len(values) != n:
+            raise InputError(f"column {name!r} must hold one value per completion ({n}), got {len(values)} values")
+        cols[name] = values
+    return [{**{name: values[i] for name, values in cols.items()}, "prompt": prompts[i]} for i in range(n)]
 
 
 def reward_function(evaluation_config: Any = None, sandbox: Any = None, *,
@@ -43,25 +76,14 @@ def reward_function(evaluation_config: Any = None, sandbox: Any = None, *,
 
         tasks = load_dataset(tasks)
     by_id: dict[str, Task] = dict(tasks) if isinstance(tasks, Mapping) else {t.id: t for t in (tasks or ())}
+    resolve = RowTasks(by_id, tests=tests, task_column=task_column, tests_column=tests_column, language=language,
+                       source="trl")
     evaluator = Evaluator(evaluation_config, sandbox)
-
-    def resolve(i: int, prompt: Any, columns: Mapping[str, Any]) -> tuple[Task, str]:
-        if task_column in columns and columns[task_column] is not None:
-            tid = columns[task_column][i]
-            if tid not in by_id:
-                raise InputError(f"{task_column} {tid!r} is not among the {len(by_id)} tasks given to reward_function")
-            return by_id[tid], tests
-        if tests_column in columns and columns[tests_column] is not None:
-            entry = columns.get("entry_point")
-            task = task_from_asserts(columns[tests_column][i], prompt=prompt if isinstance(prompt, str) else "",
-                                     entry_point=entry[i] if entry else "", language=language, source="trl")
-            return task, "all"
-        raise InputError(f"the dataset needs a {task_column!r} or a {tests_column!r} column for execution rewards")
 
     def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
         if len(prompts) != len(completions):
             raise InputError(f"{len(prompts)} prompts but {len(completions)} completions")
-        resolved = [resolve(i, p, columns) for i, p in enumerate(prompts)]
+        resolved = [resolve(row) for row in _rows(prompts, columns)]
         texts = [completion_text(c) for c in completions]
         groups: dict[str, list[int]] = {}
         for i, (_, which) in enumerate(resolved):
