@@ -75,3 +75,20 @@ def test_the_fake_tracker_keeps_the_enum():
     assert tracker.runs[run]["status"] is RunStatus.RUNNING
     tracker.finish_run(run, "failed")
     assert tracker.runs[run]["status"] is RunStatus.FAILED
+
+
+def test_the_runs_table_shows_every_status(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from codeeval_rl.cli import app
+
+    path = tmp_path / "s.db"
+    store = RunStore(path)
+    for name, final in (("a", None), ("b", RunStatus.FINISHED), ("c", RunStatus.FAILED)):
+        run = store.start_run("eval", name, {})
+        if final is not None:
+            store.finish_run(run, final)
+    store.close()
+    result = CliRunner().invoke(app, ["runs", "--store", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert all(s.value in result.output for s in RunStatus)

@@ -87,6 +87,7 @@ def runs_command(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 
     from codeeval_rl.errors import StoreError
     from codeeval_rl.monitoring.store import RunStore, default_store
+    from codeeval_rl.monitoring.tracker import RunStatus
 
     try:
         rs = RunStore(store or default_store(), create=False)
@@ -104,7 +105,7 @@ def runs_command(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         table.add_column(col, justify="right" if col in ("rollouts", "step") else "left",
                          no_wrap=col != "name", overflow="fold")
     for r in runs:
-        colour = {"running": "blue", "finished": "green", "failed": "red"}.get(r.status, "white")
+        colour = {RunStatus.RUNNING: "blue", RunStatus.FINISHED: "green", RunStatus.FAILED: "red"}[r.status]
         table.add_row(r.id, r.name, r.kind, f"[{colour}]{r.status}[/]", str(r.n_rollouts),
                       "" if r.last_step is None else str(r.last_step),
                       time.strftime("%m-%d %H:%M", time.localtime(r.started_at)))
