@@ -2,8 +2,9 @@
 
 Every loader returns ``list[Task]`` (:class:`codeeval_rl.types.Task`). Malformed input
 raises :class:`~codeeval_rl.errors.DatasetError` naming file, line and field of every
-problem. Output comparison for stdin/stdout tests lives in :mod:`codeeval_rl.data.compare`
-(pure functions the judge uses). See ``docs/datasets.md``.
+problem; :func:`task_from_row` turns one benchmark row (a training dataset's) into a Task
+with the same conversions. Output comparison for stdin/stdout tests lives in
+:mod:`codeeval_rl.data.compare` (pure functions the judge uses). See ``docs/datasets.md``.
 """
 
 from codeeval_rl.data.apps import load_apps
@@ -20,8 +21,9 @@ from codeeval_rl.data.compare import (
 )
 from codeeval_rl.data.hf import load_hf
 from codeeval_rl.data.humaneval import load_humaneval
-from codeeval_rl.data.load import KNOWN_DATASETS, load_dataset
+from codeeval_rl.data.load import KNOWN_DATASETS, builtin_task, load_dataset
 from codeeval_rl.data.mbpp import load_mbpp
+from codeeval_rl.data.rows import task_from_row
 from codeeval_rl.data.samples import read_samples, write_samples
 from codeeval_rl.data.taskfile import (
     read_tasks,
@@ -38,6 +40,7 @@ __all__ = [
     "FLOAT_ABS_TOL",
     "KNOWN_DATASETS",
     "builtin_library",
+    "builtin_task",
     "compare_exact",
     "compare_float",
     "compare_output",
@@ -54,6 +57,7 @@ __all__ = [
     "read_tasks",
     "read_wrong_solutions",
     "task_from_dict",
+    "task_from_row",
     "task_to_dict",
     "validate_task_file",
     "write_samples",
