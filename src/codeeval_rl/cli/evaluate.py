@@ -115,32 +115,42 @@ def evaluate_command(
         raise InputError(f"--max-new-tokens ({max_new_tokens}) must be >= 1")
     if temperature < 0:
         raise InputError(f"--temperature ({temperature}) must be >= 0")
-    tasks = load_dataset(dataset, limit=limit)
-    if not tasks:
-        raise InputError(f"dataset {dataset!r} holds no tasks")
-    if samples is not None:
-        if not samples.is_file():
-            raise InputError(f"samples file not found: {samples}")
-        records_in = read_samples(samples)
-    else:
-        records_in = _generate(str(model), tasks, n, temperature, max_new_tokens)
-        write_samples(output.with_suffix(".samples.jsonl"), records_in)
-    if not records_in:
-        raise InputError("no samples to evaluate")
+    if samples is not None and not samples.is_file():
+        raise InputError(f"samples file not found: {samples}")
+    with Evaluator(settings=str(config) if config else None) as ev:
+        if samples is not None:
+            ev.warm_up()  # the sandbox starts while the dataset and the samples are read
+        tasks = load_dataset(dataset, limit=limit)
+        if not tasks:
+            raise InputError(f"dataset {dataset!r} holds no tasks")
+        if samples is not None:
+            records_in = read_samples(samples)
+        else:
+            records_in = _generate(str(model), tasks, n, temperature, max_new_tokens)
+            write_samples(output.with_suffix(".samples.jsonl"), records_in)
+        if not records_in:
+            raise InputError("no samples to evaluate")
+        records = _evaluate_with_progress(tasks, records_in, ev, quiet=as_json)
+    _write_and_show(output, records, ks, dataset, as_json)
 
+
+def _evaluate_with_progress(tasks: Sequence[Any], records_in: Sequence[dict[str, Any]], ev: Any,
+                            quiet: bool) -> list[dict[str, Any]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    err = Console(stderr=True)
-    with Evaluator(settings=str(config) if config else None) as ev:
-        if as_json:
-            records = evaluate_samples(tasks, records_in, ev)
-        else:
-            with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, transient=True) as progress:
-                bar = progress.add_task("evaluate", total=len(records_in))
-                records = evaluate_samples(tasks, records_in, ev,
-                                           on_result=lambda i, r: progress.advance(bar))
+    if quiet:
+        return evaluate_samples(tasks, records_in, ev)
+    with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        bar = progress.add_task("evaluate", total=len(records_in))
+        return evaluate_samples(tasks, records_in, ev, on_result=lambda i, r: progress.advance(bar))
+
+
+def _write_and_show(output: Path, records: list[dict[str, Any]], ks: Sequence[int], dataset: str,
+                    as_json: bool) -> None:
+    from rich.console import Console
+
     summary = summarise(records, ks)
     summary["dataset"] = dataset
     try:

@@ -187,6 +187,26 @@ class Evaluator:
             self._sandbox.close()
             self._sandbox = None
 
+    def warm_up(self) -> threading.Thread:
+        """Start the sandbox's workers, and the quality analyser when the quality level counts,
+        on a background thread, so that a caller's own set-up (reading datasets and samples)
+        overlaps them; returns the thread. A failure is not raised here: the first batch meets
+        it again and raises it as usual."""
+
+        def start() -> None:
+            try:
+                if "quality" in self._levels:
+                    shared_stream().start()
+                begin = getattr(self.sandbox, "start", None)
+                if callable(begin):
+                    begin()
+            except Exception:  # noqa: BLE001 - the first batch raises it with its own message
+                pass
+
+        thread = threading.Thread(target=start, name="evaluator-warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def __enter__(self) -> Evaluator:
         return self
 
