@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from codeeval_rl.sandbox import Limits, Program, Sandbox, Status
+from codeeval_rl.sandbox import Limits, Program, Sandbox, Status, get_language
+from codeeval_rl.sandbox.sandbox import _cache_key
 from tests.sandbox import programs as P
 
 QUICK = Limits(wall_time_s=2.0, memory_mb=192, max_processes=64, output_bytes=64 * 1024)
@@ -282,6 +283,119 @@ def test_denied_syscalls_through_ctypes(sandbox: Sandbox) -> None:
                                  "int main(){ long r = ptrace(PTRACE_TRACEME, 0, 0, 0); printf(\"%ld %d\\n\", r, errno); }"),
                     QUICK)
     assert c.stdout.split() == ["-1", "1"], c
+
+
+def test_io_uring_cannot_make_network_sockets(sandbox: Sandbox) -> None:
+    r = sandbox.run(Program("c", P.IO_URING_SOCKETS), QUICK)
+    assert r.status is Status.OK, r
+    assert "CREATED" not in r.stdout, r.stdout
+    assert r.stdout.strip() == "io_uring_setup refused 1"  # EPERM
+
+
+def test_syscalls_a_test_program_never_needs_are_refused(sandbox: Sandbox) -> None:
+    # x86_64 numbers. EPERM: denied by name; ENOSYS: outside the allow list (or clone3, so
+    # that libc falls back to clone, whose namespace flags are checked).
+    src = (
+        "import ctypes\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "args = (ctypes.c_ulonglong * 11)(0x10000000, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0)\n"  # CLONE_NEWUSER
+        "checks = {\n"
+        "  'io_uring_setup': (425, 4, 0), 'io_uring_enter': (426, 0, 1, 1, 0, 0, 0),\n"
+        "  'io_uring_register': (427, 0, 0, 0, 0), 'userfaultfd': (323, 0), 'perf_event_open': (298, 0, 0, -1, -1, 0),\n"
+        "  'add_key': (248, 0, 0, 0, 0, 0), 'fsopen': (430, 0, 0), 'open_tree': (428, -100, 0, 0),\n"
+        "  'move_mount': (429, -1, 0, -1, 0, 0), 'modify_ldt': (154, 0, 0, 0), 'kcmp': (312, 1, 1, 0, 0, 0),\n"
+        "  'pidfd_getfd': (438, 0, 0, 0), 'mbind': (237, 0, 0, 0, 0, 0, 0), 'sync': (162,),\n"
+        "  'syncfs': (306, 0), 'adjtimex': (159, 0), 'personality_no_aslr': (135, 0x0040000),\n"
+        "  'clone3_newuser': (435, ctypes.addressof(args), 88), 'uselib': (134, 0), 'memfd_secret': (447, 0),\n"
+        "}\n"
+        "for name, call in checks.items():\n"
+        "    ctypes.set_errno(0)\n"
+        "    ret = libc.syscall(*call); print(name, ret, ctypes.get_errno())\n"
+        "print('personality_query', libc.personality(ctypes.c_ulong(0xffffffff)), ctypes.get_errno())\n"
+    )
+    r = sandbox.run(Program("python", src), QUICK)
+    assert r.status is Status.OK, r
+    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    eperm = ("io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd", "perf_event_open", "add_key",
+             "fsopen", "open_tree", "move_mount", "modify_ldt", "kcmp", "pidfd_getfd", "mbind", "sync", "syncfs",
+             "adjtimex", "personality_no_aslr")
+    for name in eperm:
+        assert lines[name].split() == ["-1", "1"], (name, lines[name])
+    for name in ("clone3_newuser", "uselib", "memfd_secret"):
+        assert lines[name].split() == ["-1", "38"], (name, lines[name])  # ENOSYS
+    assert lines["personality_query"].split()[0] != "-1", lines  # reading the personality still works
+
+
+def test_the_allow_and_deny_lists_are_disjoint_and_shut_io_uring() -> None:
+    from codeeval_rl.sandbox import _server
+
+    allowed = [name for names in _server.ALLOWED.values() for name in names]
+    assert len(allowed) == len(set(allowed)) and len(_server.DENIED) == len(set(_server.DENIED))
+    assert not set(allowed) & set(_server.DENIED)
+    assert {"io_uring_setup", "io_uring_enter", "io_uring_register"} <= set(_server.DENIED)
+    assert not {"socket", "socketpair", "clone", "clone3", "personality"} & set(allowed)  # by argument only
+
+
+def test_ipc_objects_do_not_outlive_the_run() -> None:
+    make = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "IPC_CREAT = 0o1000\n"
+        "made = [libc.shmget(0x5eed, 4096, IPC_CREAT | 0o666), libc.shmget(0, 4096, IPC_CREAT | 0o600),\n"
+        "        libc.msgget(0x5eed, IPC_CREAT | 0o666), libc.semget(0x5eed, 1, IPC_CREAT | 0o666),\n"
+        "        libc.mq_open(b'/codeeval-leak', os.O_CREAT | os.O_RDWR, 0o666, None)]\n"
+        "print('MADE', all(x >= 0 for x in made))\n"
+    )
+    probe = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('FOUND', libc.shmget(0x5eed, 0, 0), libc.msgget(0x5eed, 0), libc.semget(0x5eed, 0, 0),\n"
+        "      libc.mq_open(b'/codeeval-leak', os.O_RDWR))\n"
+        "print('LISTED', sum(len(open(f'/proc/sysvipc/{n}').read().splitlines()) - 1 for n in ('shm', 'msg', 'sem')))\n"
+    )
+    with Sandbox(workers=1, yield_after_s=None) as sb:  # one worker: both runs share its IPC namespace
+        made = sb.run(Program("python", make), QUICK)
+        assert made.stdout.strip() == "MADE True", made
+        found = sb.run(Program("python", probe), QUICK)
+    assert found.status is Status.OK, found
+    assert found.stdout.splitlines() == ["FOUND -1 -1 -1 -1", "LISTED 0"], found.stdout
+
+
+def test_a_program_cannot_find_or_run_another_programs_binary(sandbox: Sandbox) -> None:
+    secret = "REFERENCE-" + os.urandom(6).hex()
+    reference = Program("c", '#include <stdio.h>\nint main(){ puts("' + secret + '"); return 0; }')
+    assert sandbox.run(reference, QUICK).stdout.strip() == secret  # its binary is cached now
+    key = _cache_key(get_language("c"), reference.source, {})
+    guesses = [f"/cache/{key}/main", str(sandbox.cache_dir / key / "main"), f"/proc/1/root/cache/{key}/main"]
+    r = sandbox.run(Program("c", P.exec_other_binaries(guesses)), Limits(wall_time_s=10, memory_mb=256))
+    assert secret not in r.stdout + r.stderr, r.stdout
+    assert r.status is Status.OK and "search done" in r.stdout, r
+    assert "LISTED" not in r.stdout, r.stdout
+
+
+def test_no_host_paths_in_mounts_or_process_command_lines(sandbox: Sandbox) -> None:
+    import codeeval_rl
+
+    host = [str(sandbox.cache_dir), str(Path(codeeval_rl.__file__).resolve().parent), str(Path.cwd()), "bwrap"]
+    src = (
+        "import os\n"
+        "print(open('/proc/self/mountinfo').read())\n"
+        "for p in ['1', *sorted(p for p in os.listdir('/proc') if p.isdigit())]:\n"
+        "    try:\n"
+        "        print(p, open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\\0', b' ').decode())\n"
+        "    except OSError as e:\n"
+        "        print(p, 'hidden', type(e).__name__)\n"
+    )
+    r = sandbox.run(Program("python", src), QUICK)
+    c = sandbox.run(Program("c", "#include <stdio.h>\n#include <unistd.h>\nint main(){ char b[4096] = {0};"
+                                 " readlink(\"/proc/self/exe\", b, sizeof b - 1); puts(b); FILE *f = fopen("
+                                 "\"/proc/self/mountinfo\", \"r\"); int ch; while ((ch = fgetc(f)) != EOF) putchar(ch); }"), QUICK)
+    assert r.status is Status.OK and c.status is Status.OK, (r, c)
+    assert " /proc " in r.stdout and " /usr " in r.stdout  # the mount table itself is readable
+    for text in (r.stdout, c.stdout):
+        for path in host:
+            assert path not in text, (path, text)
+    assert "1 hidden" in r.stdout, r.stdout  # pid 1 (bubblewrap's init) is not visible
 
 
 def test_fork_bomb_is_contained(sandbox: Sandbox) -> None:

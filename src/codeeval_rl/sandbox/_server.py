@@ -3,13 +3,17 @@
 This file is run by the *system* Python (``python3 -S -I``) inside bubblewrap, as root of the
 sandbox's own PID, mount, network, IPC and UTS namespaces, with only the capabilities it needs.
 It imports nothing from ``codeeval_rl`` (that package lives in a virtual environment the sandbox
-cannot see) and only the standard library plus libseccomp's binding when present.
+cannot see) and only the standard library plus libseccomp's binding when present. Its one
+argument is a JSON object: the worker uid, whether to load the seccomp filter, and the numbers
+of the directory fds it inherits (the compile cache, the worker's cgroups), which are never
+mounted where a program could see them. At start it remounts /proc with ``hidepid=2``.
 
 Protocol (on fds 0 and 1): frames of a 4-byte big-endian length and a UTF-8 JSON object.
 The host sends ``{"op": "run", ...}`` and reads one reply per request; ``{"op": "ping"}``
 answers the server's capabilities. Per run the server:
 
-1. writes the program's files into an empty working directory on the worker's tmpfs, then
+1. writes the program's files into an empty working directory on the worker's tmpfs (and, for
+   a compiled program, copies its build output from the cache to ``/box/artifact``), then
    forks a child that joins the worker's cgroup (memory and pids limits), sets rlimits, drops
    to the worker's unprivileged uid, sets no_new_privs and either execs the program or
    (Python) runs the source in this warm interpreter. The seccomp filter is already in place:
@@ -20,7 +24,8 @@ answers the server's capabilities. Per run the server:
    ``{"event": "yielded"}`` ahead of the reply, so the host can start another run beside it;
 3. on exit, timeout or output overflow kills every process of the worker's uid and reaps
    them (the server is a child subreaper), reads the cgroup's peak memory and OOM count,
-   and empties the working directory and /tmp, so no process or file outlives a run.
+   empties the working directory and /tmp, drops the artifact copy and removes every IPC
+   object of the worker's IPC namespace, so no process, file or IPC object outlives a run.
 """
 
 import ctypes
@@ -63,9 +68,9 @@ PR_SET_PDEATHSIG = 1
 BOX = "/box"  # the worker's run tmpfs: the working directory and /tmp (a symlink to BOX/tmp)
 WORKDIR = "/box/work"
 RUNTMP = "/box/tmp"
-CG_ROOT = "/.cg"
-CACHE = "/cache"
+ARTIFACT = "/box/artifact"  # a run's own copy of its compiled program, read-only to it
 SCRATCH = "/scratch"
+MQUEUE = "/dev/mqueue"  # the worker's POSIX message queues, listed to remove them after a run
 ENV_ALLOW = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -95,16 +100,125 @@ def _check(ret, what):
 # seccomp: built once with libseccomp, exported as raw BPF and loaded into the server itself
 # at start, so every child inherits it with no per-run cost (the server needs none of the
 # denied calls once bubblewrap has set the namespaces up).
+#
+# An allow list: Docker's default profile less what a test program never needs, for 64-bit
+# hosts (x86_64, aarch64; names an architecture lacks are skipped). Each group says why its
+# calls must stay allowed. A call in no group fails with ENOSYS, as on a kernel without it,
+# so libc falls back where it can and calls that later kernels add stay shut; the calls in
+# DENIED fail with EPERM.
+ALLOWED = {
+    # Every runtime maps and frees memory; the JITs (JVM, V8) change page protections and use
+    # membarrier and memfd. The memory cgroup, not the filter, bounds how much they get.
+    "memory": (
+        "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mincore", "msync", "membarrier",
+        "memfd_create", "map_shadow_stack",
+    ),
+    # Files: the private working directory and /tmp, reads of the read-only system directories.
+    # RLIMIT_FSIZE, the tmpfs size and the memory cgroup bound writes. Extended attributes:
+    # shutil.copy2 copies them (the server's compile cache too). inotify: node's fs.watch.
+    "files": (
+        "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
+        "pwritev2", "open", "openat", "openat2", "creat", "close", "close_range", "lseek", "dup",
+        "dup2", "dup3", "fcntl", "ioctl", "stat", "fstat", "lstat", "newfstatat", "statx", "statfs",
+        "fstatfs", "access", "faccessat", "faccessat2", "getdents", "getdents64", "getcwd", "chdir",
+        "fchdir", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat",
+        "renameat2", "link", "linkat", "symlink", "symlinkat", "readlink", "readlinkat", "chmod",
+        "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "fchownat", "lchown", "umask",
+        "truncate", "ftruncate", "fallocate", "fsync", "fdatasync", "sync_file_range", "flock",
+        "utime", "utimes", "utimensat", "futimesat", "fadvise64", "readahead", "sendfile",
+        "copy_file_range", "splice", "tee", "vmsplice", "mknod", "mknodat", "getxattr",
+        "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "setxattr", "lsetxattr",
+        "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "inotify_init",
+        "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+    ),
+    # Processes and threads: javac, rustc and the C compilers run several, node and the JVM
+    # start threads. clone only without namespace flags (rules below); the cgroup's pids limit
+    # and RLIMIT_NPROC bound how many. Signals reach only the worker uid's own processes.
+    "processes": (
+        "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "kill",
+        "tkill", "tgkill", "pidfd_open", "pidfd_send_signal", "getpid", "getppid", "gettid",
+        "getpgid", "setpgid", "getpgrp", "getsid", "setsid", "set_tid_address", "set_robust_list",
+        "get_robust_list", "rseq", "arch_prctl", "set_thread_area", "get_thread_area", "prctl",
+        "futex", "futex_waitv", "restart_syscall", "uname", "sysinfo", "getcpu", "capget", "capset",
+    ),
+    # Scheduling and limits: runtimes size their thread pools from the affinity mask and read
+    # their limits; the server moves yielded runs to SCHED_IDLE and nice 19 with these. A
+    # program cannot raise its priority (RLIMIT_NICE and RLIMIT_RTPRIO are 0) or a hard limit.
+    "scheduling": (
+        "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_setparam",
+        "sched_getscheduler", "sched_setscheduler", "sched_getattr", "sched_setattr",
+        "sched_get_priority_max", "sched_get_priority_min", "sched_rr_get_interval", "getpriority",
+        "setpriority", "ioprio_get", "ioprio_set", "getrlimit", "setrlimit", "prlimit64",
+        "getrusage", "times",
+    ),
+    # User and group ids: the server drops to the worker uid with these; without capabilities
+    # a program can only read its ids or swap them among the values it already has.
+    "identity": (
+        "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups", "setuid",
+        "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "setfsuid",
+        "setfsgid",
+    ),
+    # Signals: every runtime installs handlers (the JVM's safepoints, Python's SIGINT).
+    "signals": (
+        "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigsuspend",
+        "rt_sigtimedwait", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigaltstack", "signalfd",
+        "signalfd4", "pause", "alarm",
+    ),
+    # Clocks, sleeps and timers, read only: setting or adjusting a clock is denied.
+    "time": (
+        "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
+        "getitimer", "setitimer", "timer_create", "timer_settime", "timer_gettime",
+        "timer_getoverrun", "timer_delete", "timerfd_create", "timerfd_settime", "timerfd_gettime",
+    ),
+    # Waiting on pipes, stdin and event loops (node's libuv, Java NIO, Python's selectors);
+    # getrandom seeds every runtime's hash tables and RNGs.
+    "polling": (
+        "poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
+        "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2", "pipe", "pipe2",
+        "getrandom",
+    ),
+    # UNIX-domain sockets (socket and socketpair take AF_UNIX alone, rules below), which
+    # multiprocessing and subprocess plumbing use; the network namespace is empty anyway.
+    "unix sockets": (
+        "bind", "listen", "accept", "accept4", "connect", "getsockname", "getpeername",
+        "getsockopt", "setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg",
+        "recvmmsg", "shutdown",
+    ),
+    # System V and POSIX IPC, which concurrency exercises use: each worker has its own IPC
+    # namespace, and the server removes every object a run made when the run ends.
+    "ipc": (
+        "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget",
+        "semop", "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
+        "mq_notify", "mq_getsetattr",
+    ),
+}
 DENIED = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
-    "chroot", "unshare", "setns", "bpf", "keyctl", "add_key", "request_key", "kexec_load",
-    "kexec_file_load", "reboot", "init_module", "finit_module", "delete_module",
-    "perf_event_open", "swapon", "swapoff", "userfaultfd", "open_by_handle_at",
-    "name_to_handle_at", "iopl", "ioperm", "acct", "settimeofday", "clock_settime",
-    "syslog", "quotactl", "fanotify_init", "lookup_dcookie", "move_mount", "open_tree",
-    "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr", "personality",
+    # other processes' memory and file descriptors
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "process_madvise",
+    "process_mrelease",
+    # mounts, namespaces and the root directory
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "move_mount", "open_tree",
+    "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
+    # large kernel surfaces no test program needs: io_uring (whose IORING_OP_SOCKET gets round
+    # the socket rule), eBPF, perf, userfaultfd, keyrings, fanotify, file handles, the LDT
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open",
+    "userfaultfd", "keyctl", "add_key", "request_key", "fanotify_init", "fanotify_mark",
+    "open_by_handle_at", "name_to_handle_at", "modify_ldt", "lookup_dcookie",
+    # NUMA placement of memory
+    "mbind", "set_mempolicy", "get_mempolicy", "migrate_pages", "move_pages",
+    "set_mempolicy_home_node",
+    # the machine: clocks, names, kernel, modules, swap, quotas, accounting, the kernel log,
+    # I/O ports, the terminal, and sync/syncfs (which flush the host's disks)
+    "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "sethostname", "setdomainname",
+    "kexec_load", "kexec_file_load", "reboot", "init_module", "finit_module", "delete_module",
+    "swapon", "swapoff", "quotactl", "quotactl_fd", "acct", "syslog", "iopl", "ioperm", "vhangup",
+    "sync", "syncfs",
 )
 CLONE_NS_FLAGS = (0x10000000, 0x20000000, 0x40000000, 0x04000000, 0x08000000, 0x00020000, 0x02000000)
+AF_UNIX = 1
+# personality: reading it (0xffffffff) and the plain Linux personas Docker allows; other
+# flags (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...) are refused.
+PERSONA_BITS = 0x20008  # UNAME26 | PER_LINUX32
 
 
 def build_seccomp():
@@ -115,22 +229,42 @@ def build_seccomp():
         import seccomp  # type: ignore
     except Exception as exc:  # noqa: BLE001
         return None, f"libseccomp binding unavailable: {exc}"
-    f = seccomp.SyscallFilter(seccomp.ALLOW)
-    eperm = seccomp.ERRNO(errno.EPERM)
-    for name in DENIED:
+    S = seccomp
+    f = S.SyscallFilter(S.ERRNO(errno.ENOSYS))
+    try:
+        f.set_attr(S.Attr.CTL_OPTIMIZE, 2)  # a binary search over syscall numbers, not a list
+    except Exception:  # noqa: BLE001 - libseccomp before 2.5: the linear filter works too
+        pass
+    eperm = S.ERRNO(errno.EPERM)
+
+    def rule(action, name, *args):
         try:
-            f.add_rule(eperm, name)
-        except Exception:  # noqa: BLE001 - syscall unknown on this architecture
+            f.add_rule(action, name, *args)
+        except Exception:  # noqa: BLE001 - syscall unknown on this architecture or libseccomp
             pass
+
+    for names in ALLOWED.values():
+        for name in names:
+            rule(S.ALLOW, name)
+    for name in DENIED:
+        rule(eperm, name)
     # Only UNIX-domain sockets: no network stack at all, even inside the empty netns.
-    f.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.NE, 1))
+    for name in ("socket", "socketpair"):
+        rule(S.ALLOW, name, S.Arg(0, S.EQ, AF_UNIX))
+        rule(S.ERRNO(errno.EAFNOSUPPORT), name, S.Arg(0, S.NE, AF_UNIX))
     # No new namespaces through clone; clone3 hides its flags in memory, so make libc fall back.
     for flag in CLONE_NS_FLAGS:
-        f.add_rule(eperm, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
-    try:
-        f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
-    except Exception:  # noqa: BLE001
-        pass
+        rule(eperm, "clone", S.Arg(0, S.MASKED_EQ, flag, flag))
+    ns_mask = 0
+    for flag in CLONE_NS_FLAGS:
+        ns_mask |= flag
+    rule(S.ALLOW, "clone", S.Arg(0, S.MASKED_EQ, ns_mask, 0))
+    rule(S.ERRNO(errno.ENOSYS), "clone3")
+    query = 0xFFFFFFFF
+    rule(S.ALLOW, "personality", S.Arg(0, S.MASKED_EQ, query & ~PERSONA_BITS, 0))
+    rule(S.ALLOW, "personality", S.Arg(0, S.EQ, query))
+    rule(eperm, "personality", S.Arg(0, S.LT, query))
+    rule(eperm, "personality", S.Arg(0, S.GT, query))
     r, w = os.pipe()
     with os.fdopen(w, "wb") as wf:
         f.export_bpf(wf)
@@ -145,14 +279,12 @@ def build_seccomp():
 
 # --------------------------------------------------------------------------------------------
 class Cgroup:
-    """The worker's cgroup, bound at /.cg/<controller> by the host. Files we write are root's."""
+    """The worker's cgroup: one directory per controller name, each an fd the host opened and
+    passed in (``/proc/self/fd/N``), so no cgroup path is mounted where programs could read it."""
 
-    def __init__(self):
+    def __init__(self, fds):
         self.version = 0
-        self.dirs = {}
-        if os.path.isdir(CG_ROOT):
-            for name in sorted(os.listdir(CG_ROOT)):
-                self.dirs[name] = os.path.join(CG_ROOT, name)
+        self.dirs = {name: _fd_path(fd) for name, fd in sorted(fds.items())}
         if "unified" in self.dirs:
             self.version = 2
         elif "memory" in self.dirs:
@@ -249,11 +381,14 @@ class Cgroup:
 
 # --------------------------------------------------------------------------------------------
 class Server:
-    def __init__(self, uid, seccomp=True, notify=None):
+    def __init__(self, uid, cache_fd, cgroup_fds, seccomp=True, notify=None):
         self.uid = uid
+        # The compile cache: a directory fd from the host, reachable only by this root server
+        # (programs run as the worker uid, with every fd but 0-2 closed).
+        self.cache = _fd_path(cache_fd)
         self.notify = notify  # sends an event frame to the host ahead of the reply
         self.stdio = _child_stdio()
-        self.cg = Cgroup()
+        self.cg = Cgroup(cgroup_fds)
         if seccomp:
             self.seccomp, self.seccomp_reason = build_seccomp()
         else:
@@ -368,7 +503,7 @@ class Server:
         oom_before = self._oom_count
         base = self.cg.start_peak()
         if not req.get("cwd"):
-            self._fresh_box(req.get("files") or {})
+            self._fresh_box(req.get("files") or {}, req.get("artifact"))
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -432,9 +567,13 @@ class Server:
         reply["stderr"] = reply.pop("stderr_bytes").decode("utf-8", "replace")
         return reply
 
-    def _fresh_box(self, files):
-        """An empty working directory holding just the program's files, and an empty /tmp.
-        Whatever the previous run left there was removed after it (its processes were dead)."""
+    def _fresh_box(self, files, artifact=None):
+        """An empty working directory holding just the program's files, an empty /tmp and, for
+        a compiled program, a copy of its own build output at ARTIFACT (root's, read-only to the
+        program): the cache itself stays out of reach, so no run can find or execute another
+        program's binary. Whatever the previous run left was removed after it."""
+        if artifact is not None:
+            _copy_tree(os.path.join(self.cache, artifact), ARTIFACT)
         os.mkdir(WORKDIR, 0o755)
         os.chown(WORKDIR, self.uid, self.uid)
         for name, text in files.items():
@@ -448,12 +587,18 @@ class Server:
             os.chown(path, self.uid, self.uid)
 
     def _clean_box(self):
+        """Empty what the run could write to (its processes are dead): the working directory,
+        /tmp, its IPC objects; and drop its copy of the compiled program."""
         try:
             _empty(WORKDIR)
             os.rmdir(WORKDIR)
         except OSError:
             _rmtree(WORKDIR)
         _empty(RUNTMP)
+        if os.path.lexists(ARTIFACT):
+            _empty(ARTIFACT)
+            os.rmdir(ARTIFACT)
+        _remove_ipc()
 
     def _supervise(self, pid, req, limits, t0, in_w, out_r, err_r):
         cap = int(limits["out"])
@@ -645,7 +790,7 @@ class Server:
     def compile(self, req):
         """Compile into the shared cache once per key; later requests reuse the artifact."""
         key = req["key"]
-        final = os.path.join(CACHE, key)
+        final = os.path.join(self.cache, key)
         if os.path.isfile(os.path.join(final, ".ok")):
             return {"cached": True, "ok": True, "output": "", "time": 0.0}
         if os.path.isfile(os.path.join(final, ".error")):
@@ -674,7 +819,7 @@ class Server:
             elif r["oom"]:
                 output = (output + "\ncompilation ran out of memory").strip()
             transient = r["timed_out"] or r["oom"]
-            tmp = os.path.join(CACHE, f".tmp-{key}-{os.getpid()}-{self.serial}")
+            tmp = os.path.join(self.cache, f".tmp-{key}-{os.getpid()}-{self.serial}")
             if not transient:
                 os.mkdir(tmp, 0o755)
                 os.chmod(tmp, 0o755)
@@ -708,6 +853,81 @@ def _copy(src, dst):
         shutil.copy2(src, dst)
         os.chown(dst, 0, 0)
         os.chmod(dst, 0o755 if os.access(src, os.X_OK) else 0o644)
+
+
+def _copy_tree(src, dst):
+    """Copy the files of a cache entry (no dot files: ``.ok``) into a new directory ``dst``,
+    owned by root: directories 0755, files 0755 or 0644 as their source is executable or not."""
+    os.mkdir(dst, 0o755)
+    with os.scandir(src) as it:
+        for entry in it:
+            if entry.name.startswith("."):
+                continue
+            target = os.path.join(dst, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                _copy_tree(entry.path, target)
+                continue
+            mode = 0o755 if entry.stat(follow_symlinks=False).st_mode & 0o100 else 0o644
+            fin = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                fout = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+                try:
+                    while os.sendfile(fout, fin, None, 1 << 30) > 0:
+                        pass
+                finally:
+                    os.close(fout)
+            finally:
+                os.close(fin)
+
+
+def _fd_path(fd):
+    """A path to a directory this process holds open as ``fd``."""
+    return f"/proc/self/fd/{int(fd)}"
+
+
+# System V IPC: how many objects exist (the *_INFO commands), then their ids and removal.
+IPC_RMID = 0
+_IPC_KINDS = (  # (name in /proc/sysvipc, ctl function, INFO command, offset of the in-use count)
+    ("shm", "shmctl", 14, 0),  # SHM_INFO: shm_info.used_ids
+    ("msg", "msgctl", 12, 0),  # MSG_INFO: msginfo.msgpool
+    ("sem", "semctl", 19, 28),  # SEM_INFO: seminfo.semusz
+)
+_IPC_INFO = ctypes.create_string_buffer(256)
+
+
+def _remove_ipc():
+    """Remove every System V shared memory segment, message queue and semaphore set and every
+    POSIX message queue in the worker's IPC namespace, so that nothing one run makes is there
+    for the next. Costs three counting calls and one empty directory listing when, as usual,
+    the run made none (where counting fails, it lists them anyway)."""
+    for name, ctl, info_cmd, offset in _IPC_KINDS:
+        fn = getattr(LIBC, ctl)
+        args = (0, 0, info_cmd, _IPC_INFO) if name == "sem" else (0, info_cmd, _IPC_INFO)
+        if fn(*args) >= 0 and int.from_bytes(_IPC_INFO.raw[offset:offset + 4], sys.byteorder) == 0:
+            continue
+        with open(f"/proc/sysvipc/{name}") as f:
+            next(f, None)  # the header
+            ids = [int(line.split()[1]) for line in f if line.strip()]
+        for ident in ids:
+            if name == "sem":
+                fn(ident, 0, IPC_RMID)
+            else:
+                fn(ident, IPC_RMID, None)
+    with os.scandir(MQUEUE) as it:
+        for entry in it:
+            try:
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                pass
+
+
+def _hide_other_processes():
+    """Remount this PID namespace's /proc with ``hidepid=2``: a program sees only processes of
+    its own uid, not bubblewrap's init (whose command line is the whole bubblewrap invocation)
+    nor this server.
+    Group 0 (this server) still sees every process. Must run before the seccomp filter."""
+    flags = 32 | 2 | 4 | 8  # MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC
+    _check(LIBC.mount(b"proc", b"/proc", b"proc", flags, b"hidepid=2,gid=0"), "remounting /proc")
 
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -807,9 +1027,12 @@ def _child_stdio():
 
 
 def main():
-    uid = int(sys.argv[1])
-    use_seccomp = len(sys.argv) < 3 or sys.argv[2] != "no-seccomp"
+    # One JSON argument: {"uid": N, "seccomp": bool, "cache_fd": N, "cgroup_fds": {name: N}}.
+    config = json.loads(sys.argv[1])
+    uid = int(config["uid"])
+    use_seccomp = bool(config.get("seccomp", True))
     os.umask(0o022)
+    _hide_other_processes()
     os.environ.clear()
     os.environ.update(ENV_ALLOW)  # what every run starts from (exec passes it explicitly too)
     if not os.path.isdir(RUNTMP):
@@ -823,7 +1046,8 @@ def main():
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    server = Server(uid, use_seccomp, notify=lambda event: _send(wfd, event))
+    server = Server(uid, config["cache_fd"], config.get("cgroup_fds") or {}, use_seccomp,
+                    notify=lambda event: _send(wfd, event))
     if server.seccomp is not None:
         # Last: the filter binds this server and, through fork, every program it runs.
         _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(server.seccomp[0]), 0, 0), "seccomp")

@@ -1,8 +1,9 @@
 """Host side of resource control: one cgroup per worker, v1 or v2, whichever the host has.
 
 A worker's cgroup is created under this process's own cgroup (so a container's limits
-still bound it) and bind-mounted into the worker's sandbox at ``/.cg/<controller>``; the
-fork server inside sets the per-run limits and moves each child in (see ``_server.py``).
+still bound it) and handed to the worker's fork server as an open directory (never mounted,
+so programs see no host path); the server sets the per-run limits and moves each child in
+(see ``_server.py``).
 
 * cgroup v2 (production hosts): one directory with ``memory`` and ``pids`` enabled;
   ``memory.max``, ``memory.swap.max``, ``pids.max``, ``memory.peak``, ``memory.events``.

@@ -3,9 +3,10 @@
 Adding a language is adding one :class:`Language` to :data:`LANGUAGES`; everything else that
 knows language names is derived from these rows (:data:`ALIASES`, the fence tags of
 ``evaluation.extract``, the extension guess of ``codeeval-rl run``). Argument templates
-may use ``{src}`` (source file name), ``{artifact}`` (the compile-cache directory holding
-the build output, read-only at run time), ``{heap_mb}`` (a heap size below the memory
-limit, for runtimes that need to be told) and ``{main}`` (Java's class name).
+may use ``{src}`` (source file name), ``{artifact}`` (a directory holding a copy of the
+build output made for the run, read-only to it; the compile cache itself is out of the
+program's reach), ``{heap_mb}`` (a heap size below the memory limit, for runtimes that need
+to be told) and ``{main}`` (Java's class name).
 
 Compilers and runtimes must be the system's (``/usr/bin``): toolchains under ``/root``
 (rustup, pyenv) are invisible to the unprivileged sandbox user.
@@ -115,7 +116,8 @@ LANGUAGES: dict[str, Language] = {
         Language(
             name="rust",
             source_file="main.rs",
-            compile_argv=("/usr/bin/rustc", "-O", "--edition", "2021", "-o", "main", "{src}"),
+            # Without debug info the binary is 450 KB instead of 11 MB, which every run copies.
+            compile_argv=("/usr/bin/rustc", "-O", "--edition", "2021", "-C", "strip=debuginfo", "-o", "main", "{src}"),
             run_argv=("{artifact}/main",),
             min_processes=4,
             syntax_argv=("/usr/bin/rustc", "--edition", "2021", "--crate-type", "bin", "--emit=metadata", "-o", "/tmp/syntax.rmeta", "{src}"),

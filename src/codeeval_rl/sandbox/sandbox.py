@@ -10,13 +10,25 @@ cgroups (v1 or v2) and libseccomp's Python binding:
 
 * **No network.** Each worker has its own network namespace holding only a loopback that
   is down; host services on 127.0.0.1 are unreachable. The seccomp filter also refuses
-  every socket family but AF_UNIX.
+  every socket family but AF_UNIX, and io_uring (whose ``IORING_OP_SOCKET`` makes sockets
+  without socket(2)) is denied.
 * **Read-only host, invisible secrets.** The program sees only /usr, /bin, /lib*, /sbin, a
   few named files of /etc (no passwd/shadow of the host), a new /proc of its own PID
   namespace and a minimal /dev. It runs in a fresh, empty tmpfs working directory
   (``/box/work``, also ``$HOME``) and a private /tmp (``/box/tmp``) on the worker's own
-  tmpfs, emptied after every run. No home directories, no /root, no /work, no host /tmp. The environment is a fixed allow-list (PATH, LANG, LC_ALL, HOME, TMPDIR and a few
+  tmpfs, emptied after every run. No home directories, no /root, no /work, no host /tmp.
+  The environment is a fixed allow-list (PATH, LANG, LC_ALL, HOME, TMPDIR and a few
   Python variables).
+* **No other program's binary.** The compile cache is not mounted: the server holds it as
+  an open directory. A compiled program gets a copy of its own build output at
+  ``/box/artifact`` (root's, read-only), removed when the run ends, so it cannot list,
+  read or execute another program's binary, such as a task's cached reference solution.
+* **No host paths.** Nothing is mounted from the host but the system directories above;
+  the server's source, /etc/passwd and /etc/group are copied in, and the cache and the
+  cgroups are passed as open directories. So ``/proc/self/mountinfo`` names no path of the
+  host beyond those directories, and /proc is mounted ``hidepid=2``: a program sees only
+  its own processes, not bubblewrap's init (whose command line is the whole bubblewrap
+  invocation) nor its fork server.
 * **No reach into host processes.** Each worker has its own PID namespace; the program
   runs as an unprivileged uid unique to its worker (locked per host), with no
   capabilities and ``no_new_privs``: it cannot see, signal or ptrace host processes,
@@ -29,11 +41,23 @@ cgroups (v1 or v2) and libseccomp's Python binding:
   (RLIMIT_NOFILE), disk (the tmpfs size, charged to the memory cgroup too) and output
   (stdout and stderr are read while the program runs and capped; overflow kills it and
   is flagged).
-* **Denied syscalls** (seccomp, EPERM): ptrace and process_vm_*, mount and the new mount
-  API, unshare/setns and namespace flags to clone, bpf, keyctl/add_key/request_key,
-  kexec, reboot, module loading, perf_event_open, userfaultfd, swapon/off,
-  open_by_handle_at, iopl/ioperm, clock setting, syslog, personality; sockets other than
-  AF_UNIX.
+* **Syscalls: an allow list** (seccomp; the tables and the reason for each group are in
+  ``_server.py``): Docker's default profile less what a test program never needs. Allowed,
+  because runtimes and compilers need them and the namespaces, the unprivileged uid and the
+  limits above bound them: memory mapping (JITs included), files, processes and threads
+  (clone without namespace flags), scheduling and rlimits (read, or lowered: RLIMIT_NICE
+  and RLIMIT_RTPRIO are 0), user ids (the server drops to the worker uid with them; without
+  capabilities a program gains nothing), signals, clocks and timers (read only), polling,
+  pipes and getrandom, AF_UNIX sockets, and System V and POSIX IPC (private to the worker,
+  removed after each run). Refused with EPERM: ptrace, process_vm_*, kcmp, pidfd_getfd,
+  process_madvise; mount, the new mount API, chroot, pivot_root, unshare, setns and
+  namespace flags to clone; io_uring, bpf, perf_event_open, userfaultfd, keyrings,
+  fanotify, file handles, modify_ldt; NUMA memory policy; setting or adjusting clocks,
+  host and domain names, kexec, reboot, modules, swap, quotas, acct, syslog, iopl/ioperm,
+  vhangup, sync and syncfs; personality with flags other than reading it or the plain Linux
+  personas; sockets other than AF_UNIX (EAFNOSUPPORT). Everything else fails with ENOSYS,
+  as on a kernel without it: clone3 (libc falls back to clone), AIO, mlock, memory keys,
+  memfd_secret, landlock, seccomp, and whatever later kernels add.
 * **Runaway runs yield.** A run still going after ``yield_after_s`` (0.25 s by default) moves
   to the idle scheduling class (SCHED_IDLE, nice 19) and a spare worker takes the next
   program, so an infinite loop or a sleeper costs only idle CPU instead of holding a core
@@ -41,7 +65,18 @@ cgroups (v1 or v2) and libseccomp's Python binding:
   load (see the setting's docs).
 * **Nothing survives a run.** At exit, timeout or overflow every process of the worker's
   uid is SIGKILLed and reaped (the server is a child subreaper), daemons included; the
-  working directory and /tmp are emptied before the next run.
+  working directory, /tmp and the copy of the compiled program are removed, and so is every
+  System V shared memory segment, message queue and semaphore set and every POSIX message
+  queue in the worker's IPC namespace, before the next run.
+
+What a program can still learn about the host: the kernel version (uname), the CPU model
+and count, total and free memory, uptime and load (/proc); the contents of the system
+directories (which toolchains are installed) and of the /etc files above; the root
+file system's device, type and mount options (``/proc/self/mountinfo``); its own uid and
+limits; and the cgroup paths in ``/proc/self/cgroup``: its worker's cgroup, whose name
+carries the host pid of the process that owns the sandbox, under the cgroup of that process
+(in a container, the container's cgroup path). Not host file paths, the project's checkout,
+the cache location, environment variables, or any other process.
 
 Not guaranteed:
 
@@ -75,7 +110,7 @@ from codeeval_rl.config import SandboxSettings, load_sandbox_settings, parse_set
 from codeeval_rl.errors import InputError, SandboxError, SandboxUnavailable
 from codeeval_rl.sandbox.cgroups import CgroupLayout, detect, sweep_stale
 from codeeval_rl.sandbox.languages import Language, get_language, java_main_class
-from codeeval_rl.sandbox.worker import Worker
+from codeeval_rl.sandbox.worker import ARTIFACT_PATH, Worker
 from codeeval_rl.types import ExecutionResult, Limits, Program, Status
 
 __all__ = ["Sandbox", "classify", "default_cache_dir"]
@@ -202,8 +237,7 @@ class Sandbox:
             if self._closed:
                 raise SandboxError("this Sandbox is closed")
             self._preflight()
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.cache_dir, 0o755)
+            self.cache_dir.mkdir(parents=True, exist_ok=True)  # only the root servers read it
             total = self.size + self.spares
             with ThreadPoolExecutor(total) as ex:
                 futures = [ex.submit(Worker, f"w{i}", self.settings, self.cache_dir, self._layout)
@@ -451,7 +485,8 @@ class Sandbox:
             return req
         if lang.compile_argv is not None:
             key = _cache_key(lang, program.source, files)
-            fmt["artifact"] = f"/cache/{key}"
+            fmt["artifact"] = ARTIFACT_PATH  # the run's own copy of the build output
+            req["artifact"] = key
             compile_limits = dict(run_limits, wall=s.compile_wall_time_s, cpu=s.compile_wall_time_s,
                                   mem=s.compile_memory_mb << 20, nproc=max(64, limits.max_processes),
                                   out=1 << 20, fsize=max(limits.file_size_bytes, 256 << 20))

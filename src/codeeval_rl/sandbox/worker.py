@@ -28,9 +28,11 @@ from codeeval_rl.config import SandboxSettings
 from codeeval_rl.errors import SandboxError, SandboxUnavailable
 from codeeval_rl.sandbox.cgroups import CgroupLayout, WorkerCgroup
 
-__all__ = ["LOCK_DIR", "Worker", "bwrap_argv"]
+__all__ = ["ARTIFACT_PATH", "LOCK_DIR", "Worker", "bwrap_argv"]
 
 SERVER_FILE = Path(__file__).with_name("_server.py")
+SERVER_PATH = "/.codeeval/server.py"  # where the server's source lies inside the sandbox
+ARTIFACT_PATH = "/box/artifact"  # where a run finds its compiled program (_server.ARTIFACT)
 LOCK_DIR = Path(os.environ.get("CODEEVAL_RL_LOCK_DIR", "/run/codeeval-rl" if os.geteuid() == 0 else tempfile.gettempdir()))
 UID_RANGE = 4096
 
@@ -40,16 +42,20 @@ _ETC = (
     "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "java-17-openjdk", "java-21-openjdk",
     "ssl/certs", "localtime", "nsswitch.conf", "hosts", "mime.types", "gai.conf", "os-release",
 )
-# What the fork server needs: mount tmpfs per run, switch to the worker uid, chown the files
-# it writes, kill the worker uid's processes, write its cgroup, pin its own OOM score, lower
-# a yielded run's CPU priority.
+# What the fork server needs: remount /proc with hidepid and remove a run's IPC objects, switch
+# to the worker uid, chown the files it writes, kill the worker uid's processes, write its
+# cgroup, pin its own OOM score, lower a yielded run's CPU priority.
 _CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL",
          "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SYS_RESOURCE", "CAP_SETPCAP", "CAP_SYS_NICE")
 
 
-def bwrap_argv(python: str, uid: int, cache_dir: Path, cgroup_paths: dict[str, Path],
-               scratch_mb: int, seccomp: bool = True) -> list[str]:
-    """The bubblewrap command line that starts one fork server."""
+def bwrap_argv(python: str, scratch_mb: int, config: dict[str, Any], files: dict[str, int]) -> list[str]:
+    """The bubblewrap command line that starts one fork server.
+
+    ``config`` is the server's (uid, seccomp, and the numbers of the directory fds it inherits:
+    the compile cache and the worker's cgroups); ``files`` maps a path inside the sandbox to an
+    fd whose contents become that file (the server's source, /etc/passwd, /etc/group). No host
+    path but the system directories is mounted, so ``/proc/self/mountinfo`` names none."""
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     for d in _SYSTEM_DIRS:
@@ -59,39 +65,44 @@ def bwrap_argv(python: str, uid: int, cache_dir: Path, cgroup_paths: dict[str, P
         elif p.is_dir():
             argv += ["--ro-bind", d, d]
     # bwrap makes missing parents 0700; the program's uid must be able to traverse them.
-    for d in ("/etc", "/etc/ssl", "/.cg", "/.codeeval"):
+    for d in ("/etc", "/etc/ssl", "/.codeeval"):
         argv += ["--perms", "0755", "--dir", d]
     for name in _ETC:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    # Fixed, minimal identity files: the host's /etc/passwd is not the program's business.
-    argv += ["--file", "0", "/etc/passwd", "--file", "0", "/etc/group"]
-    argv += ["--proc", "/proc", "--dev", "/dev",
+    for dest, fd in files.items():
+        argv += ["--perms", "0444", "--file", str(fd), dest]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue",
              "--size", str(scratch_mb << 20), "--tmpfs", "/box", "--symlink", "/box/tmp", "/tmp",
-             "--size", str(scratch_mb << 20), "--tmpfs", "/scratch",
-             "--bind", str(cache_dir), "/cache",
-             "--ro-bind", str(SERVER_FILE), "/.codeeval/server.py"]
-    for name, path in cgroup_paths.items():
-        argv += ["--bind", str(path), f"/.cg/{name}"]
+             "--size", str(scratch_mb << 20), "--tmpfs", "/scratch"]
     argv += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
     for cap in _CAPS:
         argv += ["--cap-add", cap]
-    argv += ["--", python, "-S", "-I", "/.codeeval/server.py", str(uid), "seccomp" if seccomp else "no-seccomp"]
+    argv += ["--", python, "-S", "-I", SERVER_PATH, json.dumps(config, separators=(",", ":"))]
     return argv
 
 
-def _passwd_fd(uid: int) -> tuple[int, int]:
-    """Pipes carrying /etc/passwd and /etc/group with just root, nobody and the worker user."""
-    fds = []
-    for text in (
-        f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:{uid}:{uid}:sandbox:/box/work:/usr/sbin/nologin\n"
-        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-        f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n",
-    ):
-        r, w = os.pipe()
-        os.write(w, text.encode())
-        os.close(w)
-        fds.append(r)
-    return fds[0], fds[1]
+def _identity_files(uid: int) -> dict[str, bytes]:
+    """/etc/passwd and /etc/group with just root, nobody and the worker user."""
+    return {
+        "/etc/passwd": (f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
+                        f"sandbox:x:{uid}:{uid}:sandbox:/box/work:/usr/sbin/nologin\n"
+                        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n").encode(),
+        "/etc/group": f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n".encode(),
+    }
+
+
+def _data_fd(data: bytes) -> int:
+    """An fd reading ``data`` from its start (for bwrap's ``--file``)."""
+    fd = os.memfd_create("codeeval-sandbox-file")  # close-on-exec; pass_fds hands it to bwrap
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 class _Spawner:
@@ -159,26 +170,34 @@ class Worker:
 
     def start(self) -> None:
         self.preloaded = set()
-        scratch_mb = max(256, self.settings.compile_memory_mb)
-        argv = bwrap_argv(self.settings.python_executable, self.uid, self.cache_dir,
-                          self.cgroup.paths if self.cgroup else {}, scratch_mb, self.settings.seccomp)
-        pw, gr = _passwd_fd(self.uid)
-        # --file FD DEST: hand the pipes' numbers to bwrap.
-        i = argv.index("/etc/passwd")
-        argv[i - 1] = str(pw)
-        j = argv.index("/etc/group")
-        argv[j - 1] = str(gr)
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable("bubblewrap (bwrap) is not installed; run `make setup` or `apt-get install bubblewrap`")
-        argv[0] = bwrap
+        scratch_mb = max(256, self.settings.compile_memory_mb)
+        fds: list[int] = []
         try:
+            files = {dest: _data_fd(data) for dest, data in _identity_files(self.uid).items()}
+            files[SERVER_PATH] = _data_fd(SERVER_FILE.read_bytes())
+            fds += files.values()
+            # The cache and the cgroups reach the server as open directories, never as mounts.
+            cache_fd = os.open(self.cache_dir, os.O_RDONLY | os.O_DIRECTORY)
+            fds.append(cache_fd)
+            cgroup_fds = {}
+            for name, path in (self.cgroup.paths if self.cgroup else {}).items():
+                cgroup_fds[name] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+                fds.append(cgroup_fds[name])
+            config = {"uid": self.uid, "seccomp": self.settings.seccomp, "cache_fd": cache_fd,
+                      "cgroup_fds": cgroup_fds}
+            argv = bwrap_argv(self.settings.python_executable, scratch_mb, config, files)
+            argv[0] = bwrap
             self.proc = _Spawner.call(lambda: subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-                pass_fds=(pw, gr), bufsize=0))
+                pass_fds=tuple(fds), bufsize=0))
+        except OSError as exc:
+            raise SandboxUnavailable(f"sandbox worker failed to start: {exc}") from None
         finally:
-            os.close(pw)
-            os.close(gr)
+            for fd in fds:
+                os.close(fd)
         try:
             self.info = self.request({"op": "ping"}, timeout=30.0)
         except SandboxError as exc:
