@@ -91,3 +91,26 @@ def test_grpo_with_the_real_evaluator(tmp_path, sandbox):
     recs = tracker.runs[result.run_id]["rollouts"]
     assert len(recs) == 8 and all(not r.passed for r in recs)  # random text never passes
     assert any(r.status != "passed" and r.first_error for r in recs)
+
+
+def test_beta_zero_measures_kl_only_every_kl_log_every_steps(tmp_path, monkeypatch):
+    from codeeval_rl.rl.loop import Trainer
+
+    calls = []
+    original = Trainer.reference_logprobs
+
+    def counted(self, tokens):
+        calls.append(self.step)
+        return original(self, tokens)
+
+    monkeypatch.setattr(Trainer, "reference_logprobs", counted)
+    tracker = RecordingTracker()
+    result = train_grpo(_settings(tmp_path, steps=5, beta=0.0, kl_log_every=2), tiny_policy(), toy_tasks(), DIGITS,
+                        tracker, save_final=False)
+    assert calls == [0, 2, 4]  # steps 1, 3, 5 in the logs; the others skip the reference's forward pass
+    logged = [("kl" in m) for _, m in tracker.runs[result.run_id]["metrics"]]
+    assert logged == [True, False, True, False, True]
+    calls.clear()
+    train_grpo(_settings(tmp_path / "b", steps=3, beta=0.01, kl_log_every=0), tiny_policy(), toy_tasks(), DIGITS,
+               save_final=False)
+    assert calls == [0, 1, 2]  # with a KL term, every step

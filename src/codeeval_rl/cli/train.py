@@ -146,7 +146,7 @@ def quickstart_command(
     def on_step(step: int, m: Any) -> None:
         if step % 5 == 0 or step == plan.rl_steps:
             console.print(f"grpo step {step}/{plan.rl_steps}: reward {m['reward_mean']:.3f}  pass {m['pass_rate']:.3f}  "
-                          f"KL {m['kl']:.4f}  {m['tokens_per_s']:.0f} tok/s  reward wait {m['reward_wait_fraction']:.0%}",
+                          f"KL {m.get('kl', float('nan')):.4f}  {m['tokens_per_s']:.0f} tok/s  reward wait {m['reward_wait_fraction']:.0%}",
                           highlight=False)
 
     report = run_quickstart(output, seed=seed, plan=plan, log=lambda s: console.print(s, highlight=False),

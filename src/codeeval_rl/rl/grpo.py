@@ -2,8 +2,8 @@
 
 Each step: take ``batch_size`` tasks, sample ``num_generations`` completions each, score them
 in the sandbox, turn rewards into group-relative advantages, and take a clipped policy-gradient
-step with an optional KL penalty to the frozen reference (the KL is measured and logged every
-step either way). With ``async_rewards`` the sandbox scores a batch while the policy generates
+step with an optional KL penalty to the frozen reference (with ``beta`` 0 the KL is only
+measured every ``kl_log_every`` steps, for the logs, as that costs a forward pass). With ``async_rewards`` the sandbox scores a batch while the policy generates
 the next one; that next batch is then one update stale, which the clipped importance ratio
 (sampling log-probs vs current) accounts for. A checkpoint every ``checkpoint_every`` steps holds
 everything needed to continue exactly, the already-generated next batch included.
@@ -44,9 +44,9 @@ def train_grpo(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence[Task
 
             # 3. clipped policy gradient with a KL penalty to the reference
             tokens = tr.to_device(batch.tokens(pad))
-            ref_lp = tr.reference_logprobs(tokens)
+            ref_lp = tr.kl_reference(tokens)
             stats = tr.policy_update(tokens, adv, ref_lp, beta=tr.kl_ctl.value)
-            tr.kl_ctl.update(stats["kl"], n_steps=len(batch.tasks) * s.num_generations)
+            tr.kl_ctl.update(stats.get("kl", 0.0), n_steps=len(batch.tasks) * s.num_generations)
 
             # 4. without pipelining, the next batch is sampled from the updated policy
             stream.advance()

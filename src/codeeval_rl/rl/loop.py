@@ -247,6 +247,18 @@ class Trainer:
             with ctx:
                 return token_logprobs(model, self.to_device(tokens), s.temperature)
 
+    def kl_reference(self, tokens: TokenBatch) -> torch.Tensor | None:
+        """The reference log-probs a loss-side KL term needs this step (GRPO, multi-turn): every
+        step while the term counts (``beta`` > 0 or adaptive control); with ``beta`` 0 only every
+        ``kl_log_every`` steps, to log the KL; else None, and the step skips the reference's
+        forward pass."""
+        s = self.settings
+        if self.kl_ctl.value > 0 or s.kl_control == "adaptive":
+            return self.reference_logprobs(tokens)
+        if s.kl_log_every and self.step % s.kl_log_every == 0:
+            return self.reference_logprobs(tokens)
+        return None
+
     def to_device(self, tokens: TokenBatch) -> TokenBatch:
         d = self.accelerator.device
         return TokenBatch(*(t.to(d) for t in (tokens.input_ids, tokens.attention_mask, tokens.loss_mask,
@@ -266,7 +278,7 @@ class Trainer:
             raise TrainingError(f"gradient norm is {gn} at step {self.step}; lower the learning rate")
         return gn
 
-    def policy_update(self, tokens: TokenBatch, adv: torch.Tensor, ref_lp: torch.Tensor, beta: float,
+    def policy_update(self, tokens: TokenBatch, adv: torch.Tensor, ref_lp: torch.Tensor | None, beta: float,
                       critic: Critic | None = None) -> dict[str, float]:
         """The clipped policy-gradient update every algorithm shares (GRPO, RLOO, multi-turn and,
         with a ``critic``, PPO): ``num_iterations`` passes over the batch in micro-batches, each
@@ -276,10 +288,13 @@ class Trainer:
         ``dr_grpo`` average over sequences); the critic's value loss, a mean over tokens, is
         always weighted by tokens. ``adv`` is ``(batch,)`` or per token ``(batch, T)``. ``beta``
         0 leaves the KL out of the loss (RLOO and PPO fold it into the reward); it is measured
-        either way. Returns the batch's loss, KL, clip fraction and gradient norm, and with a
-        critic its value loss."""
+        whenever ``ref_lp`` is given (None: no KL this step, see :meth:`kl_reference`). Returns the
+        batch's loss, KL (only when measured), clip fraction and gradient norm, and with a critic
+        its value loss."""
         s = self.settings
         stats = {"loss": 0.0, "kl": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0}
+        if ref_lp is None:
+            del stats["kl"]
         if critic is not None:
             stats["value_loss"] = 0.0
         rows = tokens.input_ids.shape[0]
@@ -295,7 +310,7 @@ class Trainer:
                 else:
                     lp, hidden = token_logprobs(self.model, part, s.temperature, return_hidden=True)
                 out = policy_loss(lp, part.old_logprobs, adv[mb], part.loss_mask, loss_type=s.loss_type,
-                                  epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=ref_lp[mb],
+                                  epsilon=s.epsilon, epsilon_high=s.epsilon_high, ref_logprobs=None if ref_lp is None else ref_lp[mb],
                                   beta=beta, kl_estimator=s.kl_estimator, max_tokens=tokens.loss_mask.shape[1])
                 loss = out.loss * share
                 if critic is not None:
@@ -305,7 +320,8 @@ class Trainer:
                     stats["value_loss"] += float(vl.detach()) * token_share
                 self.accelerator.backward(loss)
                 stats["loss"] += float(out.loss.detach()) * share
-                stats["kl"] += out.kl * share
+                if ref_lp is not None:
+                    stats["kl"] += out.kl * share
                 stats["clip_fraction"] += out.clip_fraction * share
             stats["grad_norm"] = self.clip_and_step()
         return stats

@@ -154,11 +154,11 @@ def train_multiturn(settings: TrainSettings, policy: LLMAdapter, tasks: Sequence
             # 3. GRPO update on the episode sequences, feedback tokens masked out
             adv = group_relative(batch.rewards(), s.scale_rewards).flatten()
             tokens = tr.to_device(batch.tokens(pad))
-            ref_lp = tr.reference_logprobs(tokens)
+            ref_lp = tr.kl_reference(tokens)
             stats = tr.policy_update(tokens, adv, ref_lp, beta=tr.kl_ctl.value)
             stats["turns_mean"] = sum(e.turns for e in flat) / len(flat)
             stats["first_turn_pass_rate"] = sum(e.public_scores[0].passed for e in flat) / len(flat)
-            tr.kl_ctl.update(stats["kl"], n_steps=len(flat))
+            tr.kl_ctl.update(stats.get("kl", 0.0), n_steps=len(flat))
             tr.step += 1
             tr.log(batch, stats, time.perf_counter() - t0, rewards.take_waited(), on_step)
             tr.checkpoint(force=tr.step == tr.total_steps)

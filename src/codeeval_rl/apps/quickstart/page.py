@@ -90,7 +90,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         svg.line_chart(curve("reward_mean"), title="Reward (mean per step)", y_label="reward"),
         svg.line_chart(curve("pass_rate"), title="Training pass rate", percent=True, y_range=(0.0, 1.0),
                        y_label="pass rate"),
-        svg.line_chart({"kl": list(zip(xs, [h["kl"] for h in hist]))}, title="KL to the SFT model (k3, per token)",
+        svg.line_chart({"kl": [(x, h["kl"]) for x, h in zip(xs, hist) if "kl" in h]}, title="KL to the SFT model (k3, per token)",
                        y_label="KL"),
     ]
     shown = {f"{k}_{m}pass@1_{s}" for k, _, _ in _SETS for m in ("", "greedy_") for s in ("sft", "rl")}
