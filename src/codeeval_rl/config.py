@@ -56,6 +56,13 @@ class SandboxSettings(Settings):
     spare_workers: int | None = Field(None, ge=0, le=256)
     """Extra fork servers that start new runs while yielded ones finish; ``null`` means as
     many as ``workers``. Unused when ``yield_after_s`` is ``null``."""
+    max_spare_workers: int | None = Field(None, ge=0, le=256)
+    """The most spare fork servers at once. When every worker holds a yielded run and more
+    programs wait, one more spare starts (and stays for later batches), up to this many, so k
+    runaways cost a batch about one wall limit while k <= this, instead of one limit per
+    ``spare_workers`` runaways. Each yielded run may hold up to its memory limit, so ``null``
+    means as many as half the host's memory holds at ``memory_mb`` each (at most 64, at least
+    ``spare_workers``). Unused when ``yield_after_s`` is ``null``."""
     wall_time_s: float = Field(10.0, gt=0, le=3600)
     """Default wall-clock limit per run, seconds."""
     cpu_time_s: float | None = Field(None, gt=0, le=3600)
@@ -243,6 +250,11 @@ class TrainSettings(Settings):
     """Rows per forward/backward pass (gradient accumulation); 0 means the whole batch."""
     beta: float = Field(0.0, ge=0)
     """KL penalty coefficient to the frozen reference (KL is logged even when 0)."""
+    kl_log_every: int = Field(10, ge=0)
+    """With ``beta`` 0 (fixed control) the KL to the reference is not in the GRPO or multi-turn
+    loss, so it is only measured every this many steps, for the logs (0: never): each measurement
+    is one more forward pass of the reference over the batch, which TRL skips with ``beta`` 0.
+    With a KL term it is measured every step."""
     kl_estimator: Literal["k1", "k3"] = "k3"
     """Per-token KL estimator."""
     kl_control: Literal["fixed", "adaptive"] = "fixed"
