@@ -101,8 +101,8 @@ def test_yielding_off_keeps_one_run_per_slot() -> None:
         assert timings["quick"] >= timings["long"]  # it waited for the only worker
 
 
-def test_spare_workers_bound_the_runs_beside_yielded_ones() -> None:
-    with Sandbox(workers=1, yield_after_s=0.1, spare_workers=1) as sb:
+def test_max_spare_workers_bounds_the_runs_beside_yielded_ones() -> None:
+    with Sandbox(workers=1, yield_after_s=0.1, spare_workers=1, max_spare_workers=1) as sb:
         assert sb.capabilities()["spare_workers"] == 1
         t0 = time.monotonic()
         results = sb.run_many([Program(language="python", source="import time\ntime.sleep(1.0)")] * 3,
@@ -113,7 +113,8 @@ def test_spare_workers_bound_the_runs_beside_yielded_ones() -> None:
         assert elapsed > 1.9, elapsed
 
 
-@pytest.mark.parametrize(("key", "value"), [("yield_after_s", 0), ("yield_after_s", -1.0), ("spare_workers", -1)])
+@pytest.mark.parametrize(("key", "value"), [("yield_after_s", 0), ("yield_after_s", -1.0), ("spare_workers", -1),
+                                                     ("max_spare_workers", -1)])
 def test_bad_settings_name_the_key(key: str, value: float) -> None:
     from codeeval_rl.errors import ConfigError
 

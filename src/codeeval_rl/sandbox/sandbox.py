@@ -103,7 +103,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from queue import LifoQueue
+from queue import Empty, LifoQueue
 from typing import Any
 
 from codeeval_rl.config import SandboxSettings, load_sandbox_settings, parse_settings
@@ -207,6 +207,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._layout: CgroupLayout | None = None
         self._closed = False
+        self._starting = 0  # spare workers being started by _take_worker
         self._preloads: dict[str, str] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -323,7 +324,8 @@ class Sandbox:
         info = dict(self._workers[0].info)
         info.pop("ok", None)
         info["workers"] = self.size
-        info["spare_workers"] = len(self._workers) - self.size
+        info["spare_workers"] = len(self._workers) - self.size  # now: pre-started and grown
+        info["max_spare_workers"] = self.max_spares
         info["yield_after_s"] = self.settings.yield_after_s
         info["cache_dir"] = str(self.cache_dir)
         return info
@@ -350,13 +352,69 @@ class Sandbox:
         compiled = self._compile_once(request["compile"]) if "compile" in request else None
         slot = _Slot(self._permits, on_yield)
         try:
-            worker = self._idle.get()
+            worker = self._take_worker()
             try:
                 return self._execute(worker, request, limits, compiled, slot.on_event)
             finally:
                 self._idle.put(worker)
         finally:
             slot.give_back()
+
+    def _take_worker(self) -> Worker:
+        """An idle worker for a run that holds a permit. When none is idle (the permits bound
+        normal-priority runs, so the busy workers beyond ``size`` hold yielded runs), more
+        spares start on threads of their own, up to ``max_spare_workers``, and the run takes
+        whichever worker is free first: the new one or one whose run ended. So a batch with k
+        runaways costs about one wall limit for all of them (plus ``yield_after_s`` for each
+        ``size`` of them before they yield) while k <= max_spare_workers, not one limit per few."""
+        try:
+            return self._idle.get_nowait()
+        except Empty:
+            pass
+        self._grow()
+        return self._idle.get()
+
+    def _grow(self) -> None:
+        """Start up to ``size`` more spare workers in the background (one per permit, so the
+        next yields find one ready), unless the pool is at its cap."""
+        with self._lock:
+            room = self.size + self.max_spares - len(self._workers) - self._starting
+            names = [] if self._closed else [f"w{len(self._workers) + self._starting + k}"
+                                             for k in range(min(self.size, room))]
+            self._starting += len(names)
+        for name in names:
+            threading.Thread(target=self._start_spare, args=(name,), name="codeeval-sandbox-grow",
+                             daemon=True).start()
+
+    def _start_spare(self, name: str) -> None:
+        try:
+            worker = Worker(name, self.settings, self.cache_dir, self._layout)
+        except Exception:  # noqa: BLE001 - a host that cannot start one more: runs wait for the others
+            with self._lock:
+                self._starting -= 1
+            return
+        with self._lock:
+            self._starting -= 1
+            closed = self._closed
+            if not closed:
+                self._workers.append(worker)
+        if closed:
+            worker.close()
+        else:
+            self._idle.put(worker)
+    @property
+    def max_spares(self) -> int:
+        """The most spare workers at once (pre-started ones included; 0 without yielding)."""
+        s = self.settings
+        if s.yield_after_s is None:
+            return 0
+        if s.max_spare_workers is not None:
+            return max(self.spares, s.max_spare_workers)
+        try:
+            host_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1 << 20)
+        except (ValueError, OSError):
+            host_mb = 0
+        return max(self.spares, min(64, host_mb // 2 // max(1, s.memory_mb)))
 
     def _compile_once(self, spec: dict[str, Any]) -> dict[str, Any] | None:
         """Compile an uncached program under a per-key file lock, so that concurrent runs of the
@@ -374,7 +432,7 @@ class Sandbox:
             if (entry / ".ok").exists() or (entry / ".error").exists():
                 return None
             slot = _Slot(self._permits)
-            worker = self._idle.get()
+            worker = self._take_worker()
             try:
                 reply = worker.request({"op": "compile", "compile": spec}, self.settings.compile_wall_time_s + 30.0)
                 return reply.get("compile")
