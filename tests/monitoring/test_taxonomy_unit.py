@@ -118,3 +118,18 @@ def test_a_syntax_error_named_inside_another_exception_is_that_exception() -> No
     cls = classify_error("compile_error", "The code does not parse: ValueError: source code string cannot "
                          "contain null bytes", "python")
     assert cls.kind == "compile_error"
+
+
+@pytest.mark.parametrize(("text", "kind", "message"), [
+    ("Test failed: TypeError: unsupported operand type(s) for +: 'int' and 'str'", "type_error",
+     "TypeError: unsupported operand type(s) for +: 'int' and 'str'"),
+    ("Test failed: ValueError: not implemented", "value_error", "ValueError: not implemented"),
+    ("Test failed: ZeroDivisionError: division by zero", "zero_division", "ZeroDivisionError: division by zero"),
+])
+def test_an_exception_a_test_raised_is_that_exception(text: str, kind: str, message: str) -> None:
+    cls = classify_error("ok", text, "python")
+    assert (cls.kind, cls.message) == (kind, message)
+
+
+def test_a_failed_test_without_an_exception_stays_a_wrong_answer() -> None:
+    assert classify_error("ok", "Test failed: assert add(1, 2) == 3").kind in ("wrong_answer", "assertion")

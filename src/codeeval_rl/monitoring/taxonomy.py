@@ -228,6 +228,9 @@ _EXC_LINE = re.compile(r"^(?:[\w$]+\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt
 # exception name ("ValueError: ...") is an exception line, not this.
 _PY_SYNTAX = re.compile(r"^(?![\w.]*(?:Error|Exception)\b)[^:\n]+: ((?:SyntaxError|IndentationError|TabError)\b.*)$",
                         re.MULTILINE)
+# The evaluator's own lead-in before the error a test raised ("Test failed: TypeError: ...").
+_TEST_FAILED = re.compile(r"^Test failed: (?=[\w.]*(?:Error|Exception|Exit|Interrupt|Iteration|Warning)\b)",
+                          re.MULTILINE)
 _SIGNAL = re.compile(r"\b(?:killed by )?(SIG[A-Z]+)\b")
 _NOISE = re.compile(r"^(?:Node\.js v|note:|\s+at |For more information|\s*\||\s*\d+ \||Traceback|\s*\^|\s*~"
                     r"|exit code -?\d+$|\d+ errors?$)")
@@ -260,12 +263,12 @@ def key_message(text: str, language: str = "") -> str:
     (without the location), the linker's ``undefined reference``, Java's uncaught
     exception, Rust's panic message, C++'s ``terminate called``, C's ``assert``, Python's
     ``SyntaxError``/``IndentationError``/``TabError`` after a lead-in (without it), an
-    exception line (the first in JavaScript, whose stack follows it; the last elsewhere,
+    exception line (also after the evaluator's "Test failed: " lead-in) (the first in JavaScript, whose stack follows it; the last elsewhere,
     as Python's traceback ends with it), a signal, then the last line that is not noise.
     """
     if not text:
         return ""
-    text = _ANSI.sub("", text).replace("\r\n", "\n")
+    text = _TEST_FAILED.sub("", _ANSI.sub("", text).replace("\r\n", "\n"))
     for rx, key in _KEY_LINES:
         m = rx.search(text)
         if m:
