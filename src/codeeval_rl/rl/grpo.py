@@ -3,9 +3,10 @@
 Each step: take ``batch_size`` tasks, sample ``num_generations`` completions each, score them
 in the sandbox, turn rewards into group-relative advantages, and take a clipped policy-gradient
 step with an optional KL penalty to the frozen reference (with ``beta`` 0 the KL is only
-measured every ``kl_log_every`` steps, for the logs, as that costs a forward pass). With ``async_rewards`` the sandbox scores a batch while the policy generates
-the next one; that next batch is then one update stale, which the clipped importance ratio
-(sampling log-probs vs current) accounts for. A checkpoint every ``checkpoint_every`` steps holds
+measured every ``kl_log_every`` steps, for the logs, as that costs a forward pass). With
+``async_rewards`` (by default when the policy is on an accelerator) the sandbox scores a batch
+while the policy generates the next one; that next batch is then one update stale, which the
+clipped importance ratio (sampling log-probs vs current) accounts for. A checkpoint every ``checkpoint_every`` steps holds
 everything needed to continue exactly, the already-generated next batch included.
 """
 

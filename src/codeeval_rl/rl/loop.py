@@ -247,6 +247,13 @@ class Trainer:
             with ctx:
                 return token_logprobs(model, self.to_device(tokens), s.temperature)
 
+    @property
+    def pipelined_rewards(self) -> bool:
+        """Whether the sandbox scores a batch while the next one generates (``async_rewards``;
+        ``auto``: when the policy is not on the CPU)."""
+        setting = self.settings.async_rewards
+        return self.accelerator.device.type != "cpu" if setting == "auto" else bool(setting)
+
     def kl_reference(self, tokens: TokenBatch) -> torch.Tensor | None:
         """The reference log-probs a loss-side KL term needs this step (GRPO, multi-turn): every
         step while the term counts (``beta`` > 0 or adaptive control); with ``beta`` 0 only every
@@ -334,7 +341,7 @@ class Trainer:
         ``failed`` in the store."""
         self.start(resume)
         rewards = AsyncRewards(scorer, workers=self.settings.reward_workers,
-                               enabled=pipelined and self.settings.async_rewards)
+                               enabled=pipelined and self.pipelined_rewards)
         try:
             yield rewards
         except BaseException:
@@ -416,7 +423,7 @@ class ScoredBatches:
 
     def scored(self) -> Batch:
         tr, tests = self.tr, self.tr.settings.reward_tests
-        self.next = tr.sample(tr.next_tasks()) if tr.settings.async_rewards and not self._last() else None
+        self.next = tr.sample(tr.next_tasks()) if tr.pipelined_rewards and not self._last() else None
         self.batch.set_scores(self.rewards.wait(self.future))
         if self.next is not None:
             self.future = self.rewards.submit(self.next.pairs(), tests)

@@ -16,7 +16,7 @@ import torch
 
 from codeeval_rl.errors import InputError
 
-__all__ = ["TokenBatch", "collate", "completion_mask_from", "token_logprobs"]
+__all__ = ["TokenBatch", "collate", "completion_mask_from", "first_scored_column", "token_logprobs"]
 
 
 @dataclass(frozen=True)
@@ -77,18 +77,46 @@ def collate(prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequen
     return TokenBatch(ids, attn, loss_mask, old * loss_mask, lengths, last)
 
 
+def first_scored_column(batch: TokenBatch) -> int:
+    """The first column of the per-token tensors where any row's ``loss_mask`` is set (0 when
+    none is): every column before it predicts a prompt token of every row."""
+    any_row = batch.loss_mask.detach().any(dim=0).nonzero()
+    return int(any_row[0]) if len(any_row) else 0
+
+
 def token_logprobs(model: Any, batch: TokenBatch, temperature: float = 1.0,
                    return_hidden: bool = False) -> Any:
     """Log-probs ``(batch, L - 1)`` of each actual next token under ``model`` with logits divided
     by ``temperature`` (0 means 1: greedy sampling has no temperature). With
-    ``return_hidden`` also the last hidden states ``(batch, L, H)`` (PPO's value head)."""
-    out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                output_hidden_states=return_hidden, use_cache=False)
+    ``return_hidden`` also the last hidden states ``(batch, L, H)`` (PPO's value head).
+
+    Only the columns from :func:`first_scored_column` on are computed (the model's
+    ``logits_to_keep``, as TRL does): the columns before it, which predict prompt tokens of
+    every row, read 0; every caller masks them out. A model without ``logits_to_keep``
+    computes all columns."""
+    width = batch.input_ids.shape[1]
+    first = first_scored_column(batch)
+    keep = width - first
+    kwargs: dict[str, Any] = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask,
+                              "output_hidden_states": return_hidden, "use_cache": False}
+    out = None
+    if 0 < first and keep < width:
+        try:
+            out = model(**kwargs, logits_to_keep=keep)
+        except TypeError:  # a model whose forward has no logits_to_keep
+            out = None
+        if out is not None and out.logits.shape[1] != keep:
+            first = width - out.logits.shape[1]  # it kept another number of columns: use what it gave
+    if out is None:
+        out = model(**kwargs)
+        first = 0
     logits = out.logits[:, :-1, :].float()
     if temperature and temperature != 1.0:
         logits = logits / temperature
-    targets = batch.input_ids[:, 1:]
+    targets = batch.input_ids[:, first + 1:]
     lp = torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    if first:
+        lp = torch.nn.functional.pad(lp, (first, 0))
     if return_hidden:
         return lp, out.hidden_states[-1]
     return lp
