@@ -57,7 +57,7 @@ def test_inside_trl_grpo_trainer_two_steps(tmp_path, sandbox):
     ds = datasets.Dataset.from_dict({"prompt": [TASK.prompt] * 4, "task_id": ["add1"] * 4})
     args = trl.GRPOConfig(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, num_generations=4,
                           max_completion_length=8, learning_rate=1e-3, logging_steps=1, report_to=[], use_cpu=True,
-                          save_strategy="no", disable_tqdm=True)
+                          save_strategy="no", disable_tqdm=True, bf16=False)
     before = {k: v.clone() for k, v in policy.model.state_dict().items()}
     trainer = trl.GRPOTrainer(model=policy.model, reward_funcs=[reward], args=args, train_dataset=ds,
                               processing_class=policy.tokenizer)

@@ -113,7 +113,7 @@ def test_all_formats_inside_grpo_trainer(tmp_path, sandbox) -> None:
 
     args = trl.GRPOConfig(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=6, num_generations=2,
                           max_completion_length=4, learning_rate=1e-3, logging_steps=1, report_to=[], use_cpu=True,
-                          save_strategy="no", disable_tqdm=True)
+                          save_strategy="no", disable_tqdm=True, bf16=False)
     for case in CASES:
         labelled = [("good", case.good), ("bad", case.bad), ("exit", case.attacks[-1])]
         rows = [{**case.row, "candidate": code, "label": f"{case.name}/{label}"} for label, code in labelled]

@@ -114,3 +114,26 @@ def test_beta_zero_measures_kl_only_every_kl_log_every_steps(tmp_path, monkeypat
     train_grpo(_settings(tmp_path / "b", steps=3, beta=0.01, kl_log_every=0), tiny_policy(), toy_tasks(), DIGITS,
                save_final=False)
     assert calls == [0, 1, 2]  # with a KL term, every step
+
+
+def test_an_inherited_mixed_precision_is_refused_not_silently_used(tmp_path):
+    """accelerate's state is process-wide: after another trainer set bf16 (TRL's default), ours
+    must not train under its autocast without saying so. Run in a fresh process: the state
+    cannot be reset from outside."""
+    import subprocess
+    import sys
+
+    code = (
+        "from accelerate import Accelerator\n"
+        "Accelerator(cpu=True, mixed_precision='bf16')\n"
+        "from codeeval_rl.errors import TrainingError\n"
+        "from codeeval_rl.rl.loop import Trainer\n"
+        "from codeeval_rl.config import TrainSettings\n"
+        "from tests.rl.tinyfix import tiny_policy, toy_tasks\n"
+        "try:\n"
+        f"    Trainer(TrainSettings(output_dir={str(tmp_path)!r}), tiny_policy(), toy_tasks())\n"
+        "except TrainingError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "refused:" in out.stdout and "bf16=False" in out.stdout, out.stderr[-2000:]

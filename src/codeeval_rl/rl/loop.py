@@ -143,7 +143,16 @@ class Trainer:
         self.tasks = list(tasks)
         self.by_id = {t.id: t for t in self.tasks}
         seed_everything(s.seed)
-        self.accelerator = Accelerator(cpu=policy.device.type == "cpu")
+        try:
+            # The precision is the policy's own dtype: never an autocast inherited from accelerate's
+            # process-wide state, which another trainer in this process (TRL's defaults to bf16)
+            # may have set.
+            self.accelerator = Accelerator(cpu=policy.device.type == "cpu", mixed_precision="no")
+        except ValueError as exc:
+            raise TrainingError(
+                "accelerate's process-wide state was already set up with another precision by a trainer "
+                f"earlier in this process ({exc}); ours trains in the model's own dtype: run it in a fresh "
+                "process, or give the other trainer mixed precision 'no' (TRL: bf16=False)") from None
         self.output_dir = Path(s.output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.ckpt_dir = self.output_dir / "checkpoints"
