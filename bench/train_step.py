@@ -18,10 +18,12 @@ Both train it on the quickstart's training tasks with the same batch (``--prompt
   reward; ours scores a batch while the next one generates, as it ships);
 * the same 2 torch threads.
 
-The first ``--warmup`` steps of each are discarded; the median of the rest is reported, with the
-fraction of each step spent waiting on rewards and the mean reward of the timed steps.
+Each side runs ``--rounds`` times in alternating order (ours, TRL, TRL, ours, ...), each run a
+fresh model from the SFT weights; the first ``--warmup`` steps of each run are discarded and the
+median over the rest of all its runs is reported (with each run's own median), with the fraction
+of each step spent waiting on rewards and the mean reward of the timed steps.
 
-    python bench/train_step.py [--sft-model DIR] [--steps 12] [--json]
+    python bench/train_step.py [--sft-model DIR] [--steps 12] [--rounds 2] [--json]
 """
 
 from __future__ import annotations
@@ -81,10 +83,11 @@ def ours(args, sandbox, model_dir: str) -> dict:
         s = TrainSettings(steps=args.steps, batch_size=args.prompts, num_generations=args.generations,
                           learning_rate=1e-4, max_new_tokens=args.max_new_tokens, temperature=1.0, beta=0.0,
                           loss_type="dapo", epsilon=0.2, epsilon_high=0.28, scale_rewards="group",
-                          output_dir=out, checkpoint_every=0, reward_tests="all", seed=args.seed)
+                          output_dir=out, checkpoint_every=0, reward_tests="all", seed=args.seed,
+                          async_rewards=args.async_rewards)
         result = train_grpo(s, policy, train_tasks(args.seed), scorer, save_final=False)
     hist = result.history[args.warmup:]
-    return {"step_s": statistics.median(h["step_time_s"] for h in hist),
+    return {"step_s": statistics.median(h["step_time_s"] for h in hist), "steps": [h["step_time_s"] for h in hist],
             "reward_wait_fraction": statistics.mean(h["reward_wait_fraction"] for h in hist),
             "mean_reward": statistics.mean(h["reward_mean"] for h in hist)}
 
@@ -136,7 +139,7 @@ def trl_steps(args, sandbox, model_dir: str) -> dict:
             trainer.train()
     steps = [stamps[i + 1] - stamps[i] for i in range(0, len(stamps) - 1, 2)][args.warmup:]
     waits = wait[args.warmup:]
-    return {"step_s": statistics.median(steps),
+    return {"step_s": statistics.median(steps), "steps": steps,
             "reward_wait_fraction": statistics.mean(w / s for w, s in zip(waits, steps)),
             "mean_reward": statistics.mean(rewards[args.warmup:])}
 
@@ -150,6 +153,9 @@ def main() -> None:
     p.add_argument("--max-new-tokens", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sft-model", default=None, help="the quickstart's sft_model directory (default: train one now)")
+    p.add_argument("--async-rewards", default="auto", type=lambda v: v if v == "auto" else v == "true",
+                   help="ours: auto (the shipped default; on the CPU, synchronous), true or false")
+    p.add_argument("--rounds", type=int, default=2, help="runs of each side, in alternating order (default 2)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     import torch
@@ -157,11 +163,19 @@ def main() -> None:
     from codeeval_rl.sandbox import Sandbox
 
     torch.set_num_threads(2)
+    runs: dict[str, list[dict]] = {"ours": [], "trl": []}
+    order = [("ours", "trl"), ("trl", "ours")]
     with tempfile.TemporaryDirectory() as folder, Sandbox(workers=2) as sb:
         model_dir = sft_model(args, folder)
-        a = ours(args, sb, model_dir)
-        b = trl_steps(args, sb, model_dir)
+        for r in range(args.rounds):  # A B, B A, ...: neither side always runs first on a drifting VM
+            for side in order[r % 2]:
+                runs[side].append((ours if side == "ours" else trl_steps)(args, sb, model_dir))
+    a, b = ({"step_s": statistics.median(t for run in runs[side] for t in run["steps"]),
+             "reward_wait_fraction": statistics.mean(run["reward_wait_fraction"] for run in runs[side]),
+             "mean_reward": statistics.mean(run["mean_reward"] for run in runs[side])} for side in ("ours", "trl"))
     res = {"ours_step_s": a["step_s"], "trl_step_s": b["step_s"], "ratio_ours_over_trl": a["step_s"] / b["step_s"],
+           "ours_step_s_per_round": [run["step_s"] for run in runs["ours"]],
+           "trl_step_s_per_round": [run["step_s"] for run in runs["trl"]],
            "ours_reward_wait_fraction": a["reward_wait_fraction"], "trl_reward_wait_fraction": b["reward_wait_fraction"],
            "ours_mean_reward": a["mean_reward"], "trl_mean_reward": b["mean_reward"],
            "precision": "fp32 both (TRL: bf16=False, gradient_checkpointing=False)",
@@ -171,7 +185,9 @@ def main() -> None:
         print(json.dumps(res, indent=2))
     else:
         for k, v in res.items():
-            print(f"{k:28s} {v:.3f}" if isinstance(v, float) else f"{k:28s} {v}")
+            shown = f"{v:.3f}" if isinstance(v, float) else (
+                " ".join(f"{x:.3f}" for x in v) if isinstance(v, list) else str(v))
+            print(f"{k:30s} {shown}")
     sys.stdout.flush()
 
 

@@ -284,8 +284,9 @@ class TrainSettings(Settings):
     """Score a batch in the sandbox while the policy generates the next one (that batch is then
     one update stale; the clipped ratio corrects for it). ``auto``: on when the policy runs on an
     accelerator, whose generation leaves the CPU cores to the sandbox; off when it runs on the
-    CPU, where generation, the update and the sandbox compete for the same cores and pipelining
-    measured slower (0.45 s against 0.35 s per step on 2 cores, bench/train_step.py's batch)."""
+    CPU, where generation, the update and the sandbox share the same cores, so overlapping them
+    cannot add CPU time (on 2 cores bench/train_step.py measured no consistent difference either
+    way), and the synchronous step stays on-policy."""
     reward_workers: int = Field(2, ge=1, le=256)
     """Threads calling the sandbox."""
     checkpoint_every: int = Field(50, ge=0)
