@@ -40,3 +40,24 @@ def test_without_yielding_no_spare_starts() -> None:
         results = sb.run_many([LOOP] * 2 + [QUICK], Limits(wall_time_s=0.5))
         assert len(sb._workers) == 1
     assert [r.status for r in results] == [Status.TIMEOUT, Status.TIMEOUT, Status.OK]
+
+
+def test_a_yielded_run_moves_to_an_idle_cpu_group_where_the_host_has_one() -> None:
+    """Per-task SCHED_IDLE is not enough where the kernel groups sessions (autogroup): the run's
+    group would compete at full weight. On a cgroup v1 host with ``cpu.idle`` the yielded run
+    is moved into the worker's idle cpu cgroup; normal runs stay outside it."""
+    import pytest
+
+    from codeeval_rl.sandbox.cgroups import detect
+
+    layout = detect()
+    if layout is None or layout.version != 1 or "cpu" not in layout.parents:
+        pytest.skip("no cgroup v1 cpu hierarchy with cpu.idle on this host")
+    src = ("import time\nt = time.time()\nwhile time.time() - t < 0.6:\n    pass\n"
+           "print([l for l in open('/proc/self/cgroup').read().splitlines() if ':cpu' in l])\n")
+    with Sandbox(workers=1, yield_after_s=0.1) as sb:
+        yielded = sb.run(Program(language="python", source=src), Limits(wall_time_s=5.0))
+        normal = sb.run(Program(language="python", source="print(open('/proc/self/cgroup').read())"))
+    assert yielded.status is Status.OK and yielded.yielded, yielded
+    assert "/codeeval-rl/" in yielded.stdout, yielded.stdout
+    assert "codeeval-rl" not in [l for l in normal.stdout.splitlines() if ":cpu" in l][0], normal.stdout

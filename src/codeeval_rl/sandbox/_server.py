@@ -364,6 +364,34 @@ class Cgroup:
         with open(os.path.join(self.dirs[ctrl], "cgroup.procs"), "w") as f:
             f.write("0")
 
+    def make_idle(self, pids):
+        """Put a yielded run in the idle CPU class as a group: cgroup v1 moves its processes into
+        the worker's ``cpu`` cgroup (``cpu.idle`` 1, normal runs never join it); v2 sets
+        ``cpu.idle`` on the run's own cgroup (undone by :meth:`end_idle`). Per-task SCHED_IDLE
+        alone does not do it where the kernel groups each session (autogroup): the run's group
+        would still take a full share. Best effort: False where the host has no such knob."""
+        try:
+            if self.version == 1 and "cpu" in self.dirs:
+                for pid in pids:
+                    try:
+                        self._write("cpu", "cgroup.procs", str(pid))
+                    except ProcessLookupError:
+                        pass
+                return True
+            if self.version == 2:
+                self._write("unified", "cpu.idle", "1")
+                return True
+        except OSError:
+            pass
+        return False
+
+    def end_idle(self):
+        if self.version == 2 and self._last.get(("unified", "cpu.idle")) == "1":
+            try:
+                self._write("unified", "cpu.idle", "0")
+            except OSError:
+                pass
+
     def procs(self):
         """Pids (in our PID namespace) still in the worker's cgroup, the server's excepted."""
         ctrl = "memory" if self.version == 1 else "unified"
@@ -676,6 +704,8 @@ class Server:
         wall = time.monotonic() - t0
         self._maxrss = ru.ru_maxrss
         cpu = ru.ru_utime + ru.ru_stime + self._kill_all()
+        if yielded:
+            self.cg.end_idle()
         for fd in (out_r, err_r, pidfd) + ((in_w,) if in_w >= 0 else ()):
             try:
                 os.close(fd)
@@ -722,6 +752,7 @@ class Server:
                         os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
                     except OSError:
                         pass
+        self.cg.make_idle([pid, *(self.cg.procs() if self.cg.version else ())])
         if self.notify is not None:
             self.notify({"event": "yielded"})
         return True

@@ -8,7 +8,11 @@ so programs see no host path); the server sets the per-run limits and moves each
 * cgroup v2 (production hosts): one directory with ``memory`` and ``pids`` enabled;
   ``memory.max``, ``memory.swap.max``, ``pids.max``, ``memory.peak``, ``memory.events``.
 * cgroup v1: one directory in each of the ``memory`` and ``pids`` hierarchies;
-  ``memory.limit_in_bytes``, ``memory.max_usage_in_bytes``, ``memory.oom_control``.
+  ``memory.limit_in_bytes``, ``memory.max_usage_in_bytes``, ``memory.oom_control``; and, where
+  the ``cpu`` hierarchy has ``cpu.idle`` (Linux 5.15+), one with ``cpu.idle`` 1 that only
+  yielded runs are moved into.
+* Yielded runs (v2): ``cpu.idle`` on the worker's cgroup while the run is yielded, where the
+  host delegates the ``cpu`` controller.
 
 A v2 mount without the memory controller (seen on hosts that keep controllers on v1) is
 skipped in favour of v1. Without either, :func:`detect` returns ``None`` and the caller
@@ -72,6 +76,9 @@ def detect(root: Path = CGROUP_FS) -> CgroupLayout | None:
         parents = {"memory": mem / _own_path("memory").lstrip("/")}
         if _writable(pids):
             parents["pids"] = pids / _own_path("pids").lstrip("/")
+        cpu = root / "cpu"
+        if _writable(cpu) and (cpu / "cpu.idle").exists():
+            parents["cpu"] = cpu / _own_path("cpu").lstrip("/")
         parents = {k: (v if _writable(v) else (root / k)) for k, v in parents.items()}
         return CgroupLayout(1, parents)
     return None
@@ -89,6 +96,8 @@ class WorkerCgroup:
             group.mkdir(exist_ok=True)
             _enable(parent, "+memory +pids")
             _enable(group, "+memory +pids")
+            _enable(parent, "+cpu")  # for cpu.idle on yielded runs, where the host delegates it
+            _enable(group, "+cpu")
             path = group / name
             path.mkdir(exist_ok=True)
             self.paths["unified"] = path
@@ -98,6 +107,13 @@ class WorkerCgroup:
                 group.mkdir(exist_ok=True)
                 path = group / name
                 path.mkdir(exist_ok=True)
+                if ctrl == "cpu":  # only yielded runs are moved here: the idle CPU class as a group
+                    try:  # the shared parent too: an idle group inside a normal one competes as normal
+                        (group / "cpu.idle").write_text("1")
+                        (path / "cpu.idle").write_text("1")
+                    except OSError:
+                        path.rmdir()
+                        continue
                 self.paths[ctrl] = path
         for path in self.paths.values():
             os.chmod(path, 0o755)
