@@ -113,6 +113,7 @@ def generate_command(
         return
     if output is None:
         raise InputError("--dataset needs --output FILE.jsonl")
+    assert dataset is not None  # exactly one of --dataset and --prompt was given
     tasks = load_dataset(dataset, limit=limit)
     samples = generate_samples(policy, tasks, n=n, temperature=temperature, max_new_tokens=max_new_tokens)
     write_samples(output, samples)

@@ -71,7 +71,7 @@ def default_report_run(runs: Sequence[RunInfo]) -> RunInfo:
     the training run is the one with curves to show. ``runs`` oldest first, as
     :meth:`RunStore.list_runs` gives them. Raises :class:`ValueError` when ``runs`` is empty."""
     if not runs:
-        raise ValueError("no runs to choose from")
+        raise InputError("no runs to choose from")
     train = [r for r in runs if r.kind == "train"]
     return train[-1] if train else runs[-1]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codeeval_rl.errors import TrainingError
+from codeeval_rl.errors import InputError, TrainingError
 from codeeval_rl.monitoring.tracker import RolloutRecord, Tracker
 from codeeval_rl.types import Task
 
@@ -43,9 +43,9 @@ def evaluate_heldout(policy: Any, tasks: Sequence[Task], scorer: Any, *, samples
     :class:`TrainingError` when any run was a sandbox error: a held-out figure with our own
     failures in it would be meaningless."""
     if not tasks:
-        raise ValueError("the held-out task set is empty")
+        raise InputError("the held-out task set is empty")
     if samples < 1:
-        raise ValueError(f"samples ({samples}) must be >= 1")
+        raise InputError(f"samples ({samples}) must be >= 1")
     prompts = [policy.encode(t.prompt) for t in tasks]
     sampled = policy.generate_ids(prompts, n=samples, temperature=temperature, max_new_tokens=max_new_tokens)
     greedy = policy.generate_ids(prompts, n=1, temperature=0.0, max_new_tokens=max_new_tokens)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from codeeval_rl.errors import InputError
 from codeeval_rl.monitoring import svg
 
 __all__ = ["render_html", "smooth"]
@@ -35,7 +36,7 @@ text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 def smooth(ys: Sequence[float], k: int = 5) -> list[float]:
     """The moving average of the last ``k`` values (fewer at the start)."""
     if k < 1:
-        raise ValueError(f"k ({k}) must be >= 1")
+        raise InputError(f"k ({k}) must be >= 1")
     return [sum(ys[max(0, i - k + 1):i + 1]) / len(ys[max(0, i - k + 1):i + 1]) for i in range(len(ys))]
 
 
