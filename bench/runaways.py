@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             ends: dict[int, float] = {}
             t0 = time.perf_counter()
             results = sb.run_many([LOOP] * k + quick, Limits(wall_time_s=args.limit),
-                                  on_result=lambda i, r: ends.__setitem__(i, time.perf_counter() - t0))
+                                  on_result=lambda i, r, ends=ends, t0=t0: ends.__setitem__(i, time.perf_counter() - t0))
             wall = time.perf_counter() - t0
             ok = (all(r.status is Status.TIMEOUT for r in results[:k])
                   and all(r.status is Status.OK for r in results[k:]))

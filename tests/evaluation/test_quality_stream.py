@@ -14,8 +14,8 @@ from codeeval_rl.types import ExecutionResult, Status, Task, TestCase
 
 SOURCES = [
     # shell=True (HIGH), a subprocess import (LOW), try/except/pass (LOW), a hard-coded password (LOW)
-    "import subprocess\n\ndef f(x):\n    try:\n        pass\n    except Exception:\n        pass\n"
-    "    password = 'hunter2'\n    return subprocess.call(x, shell=True)\n",
+    ("import subprocess\n\ndef f(x):\n    try:\n        pass\n    except Exception:\n        pass\n"
+     "    password = 'hunter2'\n    return subprocess.call(x, shell=True)\n"),
     # asserts are skipped (B101), nested branches raise the complexity
     "def g(a, b):\n    assert a\n" + "".join(f"    if a > {k}:\n        b += {k}\n" for k in range(14)) + "    return b\n",
     # no function at all, and a pickle load (MEDIUM)

@@ -60,4 +60,4 @@ def test_a_yielded_run_moves_to_an_idle_cpu_group_where_the_host_has_one() -> No
         normal = sb.run(Program(language="python", source="print(open('/proc/self/cgroup').read())"))
     assert yielded.status is Status.OK and yielded.yielded, yielded
     assert "/codeeval-rl/" in yielded.stdout, yielded.stdout
-    assert "codeeval-rl" not in [l for l in normal.stdout.splitlines() if ":cpu" in l][0], normal.stdout
+    assert "codeeval-rl" not in next(l for l in normal.stdout.splitlines() if ":cpu" in l), normal.stdout

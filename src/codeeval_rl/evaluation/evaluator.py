@@ -200,7 +200,7 @@ class Evaluator:
                 begin = getattr(self.sandbox, "start", None)
                 if callable(begin):
                     begin()
-            except Exception:  # noqa: BLE001 - the first batch raises it with its own message
+            except Exception:  # noqa: BLE001, S110 - the first batch raises it with its own message
                 pass
 
         thread = threading.Thread(target=start, name="evaluator-warm-up", daemon=True)
@@ -525,7 +525,11 @@ class Evaluator:
         chosen = [i for i in indices if self._wants_quality(batch[i])]
         if not chosen:
             return {}
-        tickets = {batch[i].quality_ticket: n for n, i in enumerate(chosen) if batch[i].quality_ticket is not None}
+        tickets: dict[int, int] = {}  # ticket -> position in chosen
+        for n, i in enumerate(chosen):
+            ticket = batch[i].quality_ticket
+            if ticket is not None:
+                tickets[ticket] = n
         found = stream.collect(tickets) if stream is not None and tickets else {}
         analyses = {tickets[t]: a for t, a in found.items()}
         reports = quality_reports([(get_language(batch[i].task.language).name, batch[i].code, batch[i].build_output)

@@ -75,7 +75,7 @@ def _ruff(paths: dict[str, int], folder: str) -> dict[int, list[str]] | str:
         proc = subprocess.run(
             [exe, "check", "--isolated", "--no-cache", "--exit-zero", "--output-format", "json",
              "--select", RUFF_RULES, folder],
-            capture_output=True, text=True, timeout=TOOL_TIMEOUT_S)
+            capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=False)
         items = json.loads(proc.stdout or "[]")
     except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
         return f"ruff unavailable: {exc}"
@@ -94,7 +94,7 @@ def _bandit(paths: dict[str, int], folder: str) -> dict[int, list[tuple[str, str
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "bandit", "-q", "-f", "json", "-s", "B101", *sorted(paths)],
-            capture_output=True, text=True, timeout=TOOL_TIMEOUT_S)
+            capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=False)
         data = json.loads(proc.stdout or "{}")
     except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
         return f"bandit unavailable: {exc}"
