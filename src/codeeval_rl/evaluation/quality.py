@@ -88,9 +88,8 @@ def _ruff(paths: dict[str, int], folder: str) -> dict[int, list[str]] | str:
     return out
 
 
-def _bandit(paths: dict[str, int], folder: str) -> dict[int, list[tuple[str, str]]] | str:
-    """bandit over the files ``paths`` names (all under ``folder``, the working directory's
-    view of them does not matter: results are matched by real path)."""
+def _bandit(paths: dict[str, int]) -> dict[int, list[tuple[str, str]]] | str:
+    """bandit over the files ``paths`` names; results are matched back by real path."""
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "bandit", "-q", "-f", "json", "-s", "B101", *sorted(paths)],
@@ -257,10 +256,6 @@ def _close_shared() -> None:
         stream.close()
 
 
-def _radon(code: str) -> list[int] | None:
-    return radon_complexity(code)
-
-
 def _extension(language: str) -> str:
     """The language row's canonical source suffix (lizard picks its parser by it)."""
     lang = LANGUAGES.get(ALIASES.get(language, language))
@@ -301,7 +296,7 @@ def quality_reports(items: Sequence[tuple[str, str, str]], settings: CodeQuality
                 ruff = _ruff(paths, folder)
             if scan:
                 chosen = set(scan)
-                bandit = _bandit({p: i for p, i in paths.items() if i in chosen}, folder)
+                bandit = _bandit({p: i for p, i in paths.items() if i in chosen})
     for i, (lang, code, build_output) in enumerate(items):
         parts: dict[str, float] = {}
         findings: list[str] = []
@@ -315,19 +310,20 @@ def quality_reports(items: Sequence[tuple[str, str, str]], settings: CodeQuality
                     findings.extend(issues)
                     parts["style"] = 1.0 - min(1.0, 2 * len(issues) / max(_lines(code), 10))
             pre = given.get(i)
-            cc = _radon(code) if pre is None else pre.complexity
-            if cc is None:
+            if pre is None:  # not analysed ahead: this batch's bandit run and radon here
+                cc = radon_complexity(code)
+                pre = Analysis(bandit if isinstance(bandit, str) else tuple(bandit.get(i, ())),
+                               None if cc is None else tuple(cc))
+            if pre.complexity is None:
                 notes.append("radon could not parse the code")
             else:
-                parts["complexity"] = _complexity_score(cc, settings.max_complexity)
+                parts["complexity"] = _complexity_score(pre.complexity, settings.max_complexity)
             if settings.security_checks:
-                scanned = bandit if pre is None else pre.bandit
-                if isinstance(scanned, str):
-                    notes.append(scanned)
+                if isinstance(pre.bandit, str):
+                    notes.append(pre.bandit)
                 else:
-                    found = scanned.get(i, []) if isinstance(scanned, dict) else list(scanned)
-                    findings.extend(text for _, text in found)
-                    parts["security"] = 1.0 / (1.0 + sum(BANDIT_SEVERITY.get(sev, 0.25) for sev, _ in found))
+                    findings.extend(text for _, text in pre.bandit)
+                    parts["security"] = 1.0 / (1.0 + sum(BANDIT_SEVERITY.get(sev, 0.25) for sev, _ in pre.bandit))
         else:
             cc = _lizard(lang, code)
             if cc is None:

@@ -735,14 +735,18 @@ class Server:
         normal priority leave (a waking normal task preempts it at once), and tell the host.
 
         Every process of the worker's uid gets nice 19 in one call; then each thread of the
-        run's processes gets SCHED_IDLE (threads and processes created later inherit it). The
-        program cannot undo either: RLIMIT_NICE is 0."""
+        run's processes gets SCHED_IDLE (threads and processes created later inherit it), and
+        the processes move into the idle cpu cgroup where the host has one
+        (:meth:`Cgroup.make_idle`). The program cannot undo any of it: RLIMIT_NICE is 0 and no
+        cgroup file is reachable from the sandbox."""
         try:
             os.setpriority(os.PRIO_USER, self.uid, 19)
         except OSError:
             return False
+        seen = {str(pid)}
         for _ in range(2):  # twice: a process forked during the first pass is caught by the second
-            for p in {str(pid), *(self.cg.procs() if self.cg.version else ())}:
+            seen.update(self.cg.procs() if self.cg.version else ())
+            for p in seen:
                 try:
                     tids = os.listdir(f"/proc/{p}/task")
                 except OSError:
@@ -752,7 +756,7 @@ class Server:
                         os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
                     except OSError:
                         pass
-        self.cg.make_idle([pid, *(self.cg.procs() if self.cg.version else ())])
+        self.cg.make_idle(sorted(seen))
         if self.notify is not None:
             self.notify({"event": "yielded"})
         return True

@@ -96,6 +96,7 @@ Not guaranteed:
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import signal
@@ -324,7 +325,7 @@ class Sandbox:
         info = dict(self._workers[0].info)
         info.pop("ok", None)
         info["workers"] = self.size
-        info["spare_workers"] = len(self._workers) - self.size  # now: pre-started and grown
+        info["spare_workers"] = len(self._workers) - self.size  # pre-started and grown so far
         info["max_spare_workers"] = self.max_spares
         info["yield_after_s"] = self.settings.yield_after_s
         info["cache_dir"] = str(self.cache_dir)
@@ -402,7 +403,7 @@ class Sandbox:
             worker.close()
         else:
             self._idle.put(worker)
-    @property
+    @functools.cached_property
     def max_spares(self) -> int:
         """The most spare workers at once (pre-started ones included; 0 without yielding)."""
         s = self.settings
