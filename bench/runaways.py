@@ -8,7 +8,12 @@ one wall limit (what a batch of runaways side by side cannot beat) and ``ceil(k 
 spares at start)) * limit``, what the batch would take if runaways ran in waves on the workers
 the pool starts with.
 
-    python bench/runaways.py [--limit 3] [--k 0,2,8,22] [--json]
+Then what runaways cost the programs beside them: ``--beside`` quick programs (enough to keep
+both cores busy past the limit) alone, beside 3 programs that sleep until the limit, and beside
+3 that spin until it, each twice in turn. Sleepers take no CPU, so the sleepers' row is the
+floor; what the spinners add on top is what spinning costs the batch.
+
+    python bench/runaways.py [--limit 3] [--k 0,2,8,22] [--beside 2000] [--json]
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from codeeval_rl.sandbox import Limits, Program, Sandbox, Status
 
 LOOP = Program(language="python", source="while True:\n    pass\n")
+SLEEP = Program(language="python", source="import time\ntime.sleep(3600)\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=float, default=3.0, help="wall limit per run, seconds (default 3)")
     ap.add_argument("--k", default="0,2,8,22", help="runaway counts, comma-separated")
     ap.add_argument("--quick", type=int, default=400, help="quick programs beside them")
+    ap.add_argument("--beside", type=int, default=2000, help="quick programs beside 3 sleepers or spinners")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     counts = [int(x) for x in args.k.split(",") if x.strip()]
@@ -51,8 +58,15 @@ def main(argv: list[str] | None = None) -> int:
                          "one_limit_s": args.limit if k else 0.0,
                          "waves_bound_s": math.ceil(k / at_start) * args.limit, "workers_now": len(sb._workers),
                          "verdicts_ok": ok})
+        beside = [Program(language="python", source=f"print({i} * 3)") for i in range(args.beside)]
+        cost: dict[str, list[float]] = {"alone": [], "3 sleeping": [], "3 spinning": []}
+        for _ in range(2):
+            for name, extra in (("alone", []), ("3 sleeping", [SLEEP] * 3), ("3 spinning", [LOOP] * 3)):
+                t0 = time.perf_counter()
+                sb.run_many(extra + beside, Limits(wall_time_s=args.limit))
+                cost[name].append(time.perf_counter() - t0)
     report = {"limit_s": args.limit, "quick_programs": args.quick, "workers_at_start": at_start,
-              "max_workers": cap, "rows": rows}
+              "max_workers": cap, "rows": rows, "beside": args.beside, "beside_s": cost}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -62,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             print(f"{r['runaways']:>9} {r['batch_s']:>8.2f} {r['last_runaway_s']:>15.2f} {r['waves_bound_s']:>19.1f} "
                   f"{r['workers_now']:>8}")
+        print(f"{args.beside} quick programs beside 3 runaways (two runs each, in turn):")
+        for name, times in cost.items():
+            print(f"  {name:<11} " + "  ".join(f"{t:6.2f} s" for t in times))
     return 0 if all(r["verdicts_ok"] for r in rows) else 1
 
 

