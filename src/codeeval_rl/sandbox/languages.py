@@ -116,7 +116,7 @@ LANGUAGES: dict[str, Language] = {
         Language(
             name="rust",
             source_file="main.rs",
-            # Without debug info the binary is 450 KB instead of 11 MB, which every run copies.
+            # Without debug info a hello-world binary is 0.45 MB instead of 4.3 MB, and every run copies it.
             compile_argv=("/usr/bin/rustc", "-O", "--edition", "2021", "-C", "strip=debuginfo", "-o", "main", "{src}"),
             run_argv=("{artifact}/main",),
             min_processes=4,
