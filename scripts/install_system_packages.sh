@@ -16,6 +16,7 @@ done <<'LIST'
 /usr/bin/javac default-jdk-headless
 /usr/bin/rustc rustc
 /usr/bin/chromium chromium
+/usr/lib/python3/dist-packages/coverage/__init__.py python3-coverage
 LIST
 # python3-seccomp's file name carries the architecture; accept any build of it.
 if ls /usr/lib/python3/dist-packages/seccomp*.so >/dev/null 2>&1; then

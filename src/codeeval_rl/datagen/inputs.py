@@ -1,0 +1,456 @@
+"""Stage 2 for Python: candidate inputs for a function, from every source available.
+
+An input is the argument list of a call as source text (``"'a_b', False"``), made only of
+literals, so it can be written into a test and evaluated anywhere. Sources, in order of
+preference (an earlier source wins a tie when stage 3 picks tests):
+
+1. ``doctest``: the function's doctest examples that call it with literal arguments;
+2. ``callsite``: calls with literal arguments anywhere in the tree, the project's own tests
+   included, and rows of ``pytest.mark.parametrize`` tables (inline or a module-level
+   literal) feeding a test that calls the function with the table's names;
+3. ``hypothesis``: values drawn from strategies built from the parameters' types
+   (``hypothesis.strategies.from_type`` on the annotation, else the type of the default,
+   else a type named in the docstring (``:type x: int``, ``x (int):``, ``x : int``), else the
+   type of the literals seen at call sites), drawn with ``derandomize=True`` from the seed;
+4. ``boundary``: boundary values of those types (``0``, ``-1``, ``''``, ``[]``, ``None`` for
+   optional parameters...); a parameter of unknown type gets a mix of strings and integers,
+   and stage 3 drops the inputs the function refuses with ``TypeError``.
+
+Multi-parameter inputs vary one parameter at a time around a base row, then take seeded
+random rows; parameters with defaults are sometimes left out. The result is deduplicated
+and capped (``max_inputs``), in a deterministic order for a given seed.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import decimal
+import doctest
+import fractions
+import random
+import re
+import typing
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codeeval_rl.datagen.discover import ParsedFile
+from codeeval_rl.datagen.model import Param, SourceFunction
+
+__all__ = ["CallSites", "Input", "boundary_values", "collect_call_sites", "make_inputs", "param_types"]
+
+SOURCE_RANK = {"doctest": 0, "callsite": 1, "model": 2, "boundary": 3, "hypothesis": 4}
+
+
+@dataclass(frozen=True)
+class Input:
+    """One call's arguments as source text, and the input maker it came from."""
+
+    args: str
+    source: str
+
+
+# ---- literal arguments
+
+
+def _literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _args_text(call: ast.Call, bind: Callable[[ast.AST], str | None] = lambda n: None) -> str | None:
+    """The call's arguments as text when each is a literal (or ``bind`` gives its text)."""
+    parts: list[str] = []
+    for arg in call.args:
+        if isinstance(arg, ast.Starred):
+            return None
+        text = bind(arg) if not _literal(arg) else ast.unparse(arg)
+        if text is None:
+            return None
+        parts.append(text)
+    for kw in call.keywords:
+        if kw.arg is None:
+            return None
+        text = bind(kw.value) if not _literal(kw.value) else ast.unparse(kw.value)
+        if text is None:
+            return None
+        parts.append(f"{kw.arg}={text}")
+    text = ", ".join(parts)
+    return text if len(text) <= 2000 else None
+
+
+def _called_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _doctest_inputs(fn: SourceFunction) -> list[Input]:
+    if not fn.docstring:
+        return []
+    try:
+        examples = doctest.DocTestParser().get_examples(fn.docstring)
+    except ValueError:
+        return []
+    out = []
+    for ex in examples:
+        try:
+            tree = ast.parse(ex.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _called_name(node) == fn.name:
+                text = _args_text(node)
+                if text is not None:
+                    out.append(Input(text, "doctest"))
+    return out
+
+
+class CallSites:
+    """Literal-argument calls found in the tree, by called name (built once per tree)."""
+
+    def __init__(self, calls: dict[str, list[str]]) -> None:
+        self._calls = calls
+
+    def get(self, name: str) -> list[str]:
+        return self._calls.get(name, [])
+
+
+def _module_literals(tree: ast.Module) -> dict[str, ast.AST]:
+    out: dict[str, ast.AST] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            if _literal(stmt.value):
+                out[stmt.targets[0].id] = stmt.value
+    return out
+
+
+def _parametrize_rows(fn: ast.FunctionDef, literals: dict[str, ast.AST]) -> list[dict[str, str]]:
+    """The rows of a ``@pytest.mark.parametrize(names, values)`` table as name -> source text."""
+    rows: list[dict[str, str]] = []
+    for dec in fn.decorator_list:
+        if not (isinstance(dec, ast.Call) and _called_name(dec) == "parametrize" and len(dec.args) >= 2):
+            continue
+        names_node, values_node = dec.args[0], dec.args[1]
+        try:
+            names = ast.literal_eval(names_node)
+        except (ValueError, SyntaxError, TypeError):
+            continue
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",") if n.strip()]
+        if isinstance(values_node, ast.Name):
+            values_node = literals.get(values_node.id, values_node)
+        if not isinstance(values_node, (ast.List, ast.Tuple)):
+            continue
+        for elt in values_node.elts:
+            if isinstance(elt, ast.Call) and _called_name(elt) == "param":  # pytest.param(...)
+                elt = ast.Tuple(elts=list(elt.args), ctx=ast.Load())
+            values = elt.elts if len(names) > 1 and isinstance(elt, (ast.Tuple, ast.List)) else [elt]
+            if len(values) != len(names) or not all(_literal(v) for v in values):
+                continue
+            rows.append({n: ast.unparse(v) for n, v in zip(names, values, strict=True)})
+    return rows
+
+
+def collect_call_sites(files: Iterable[ParsedFile], limit_per_name: int = 200) -> CallSites:
+    """Every call with literal arguments in ``files`` (sources and tests), by called name."""
+    calls: dict[str, list[str]] = {}
+
+    def add(name: str, text: str | None) -> None:
+        if text is None:
+            return
+        bucket = calls.setdefault(name, [])
+        if len(bucket) < limit_per_name and text not in bucket:
+            bucket.append(text)
+
+    for parsed in files:
+        literals = _module_literals(parsed.tree)
+        for node in ast.walk(parsed.tree):
+            if isinstance(node, ast.Call):
+                add(_called_name(node), _args_text(node))
+            elif isinstance(node, ast.FunctionDef) and node.decorator_list:
+                rows = _parametrize_rows(node, literals)
+                if not rows:
+                    continue
+                for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+                    for row in rows:
+                        bind = (lambda arg, row=row: row.get(arg.id) if isinstance(arg, ast.Name) else None)
+                        add(_called_name(call), _args_text(call, bind))
+    return CallSites(calls)
+
+
+# ---- types
+
+
+_SAFE_TYPE_NAMES: dict[str, Any] = {
+    "int": int, "float": float, "str": str, "bool": bool, "bytes": bytes, "complex": complex,
+    "list": list, "dict": dict, "tuple": tuple, "set": set, "frozenset": frozenset, "None": None,
+    "Decimal": decimal.Decimal, "Fraction": fractions.Fraction, "date": datetime.date,
+    "datetime": datetime.datetime, "timedelta": datetime.timedelta,
+    "Any": typing.Any, "Optional": typing.Optional, "Union": typing.Union, "List": typing.List,
+    "Dict": typing.Dict, "Tuple": typing.Tuple, "Set": typing.Set, "FrozenSet": typing.FrozenSet,
+    "Sequence": typing.Sequence, "Iterable": typing.Iterable, "Mapping": typing.Mapping,
+    "Text": str, "AnyStr": str,
+}
+_DOC_TYPE = (
+    r"(?::type\s+{n}\s*:\s*([\w\[\], .|]+))"       # reST  :type x: int
+    r"|(?::param\s+([\w\[\], .|]+)\s+{n}\s*:)"      # reST  :param int x:
+    r"|(?:^\s*{n}\s*\(([\w\[\], .|]+?)(?:,\s*optional)?\)\s*:)"   # Google  x (int): ...
+    r"|(?:^\s*{n}\s*:\s*([\w\[\], .|]+?)\s*$)"      # numpy  x : int
+)
+
+
+def _resolve(annotation: str) -> Any:
+    """A type object for an annotation made only of known names, else ``None`` (an
+    annotation is never evaluated with the project's names)."""
+    text = annotation.strip().strip("'\"")
+    for prefix in ("typing.", "t.", "decimal.", "fractions.", "datetime.", "collections.abc."):
+        text = text.replace(prefix, "")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in _SAFE_TYPE_NAMES:
+            return None
+        if not isinstance(node, (ast.Expression, ast.Name, ast.Subscript, ast.Tuple, ast.Load, ast.BinOp,
+                                 ast.BitOr, ast.Constant, ast.List)):
+            return None
+    try:
+        value = eval(compile(tree, "<annotation>", "eval"), {"__builtins__": {}}, dict(_SAFE_TYPE_NAMES))  # noqa: S307
+    except Exception:  # noqa: BLE001 - any failure means "unknown type"
+        return None
+    return value
+
+
+def param_types(fn: SourceFunction, sites: Sequence[str] = ()) -> dict[str, Any]:
+    """Parameter name -> type object (or ``None`` when unknown), from the annotation, the
+    default value, the docstring, then the literals at call sites (rules in the module
+    docstring)."""
+    out: dict[str, Any] = {}
+    seen = _site_types(fn, sites)
+    for p in fn.params:
+        if p.kind == "varkw":
+            continue
+        t = _resolve(p.annotation) if p.annotation else None
+        if t is None and p.default:
+            try:
+                value = ast.literal_eval(p.default)
+            except (ValueError, SyntaxError, TypeError):
+                value = None
+            if value is not None:
+                t = type(value)
+        if t is None and fn.docstring:
+            pattern = re.compile(_DOC_TYPE.format(n=re.escape(p.name)), re.MULTILINE)
+            m = pattern.search(fn.docstring)
+            if m:
+                t = _resolve(next(g for g in m.groups() if g))
+        if t is None:
+            t = seen.get(p.name)
+        if p.kind == "varargs" and t is not None:
+            t = t if t is not tuple else None
+        out[p.name] = t
+    return out
+
+
+def _site_types(fn: SourceFunction, sites: Sequence[str]) -> dict[str, type]:
+    counts: dict[str, dict[type, int]] = {}
+    positional = [p.name for p in fn.params if p.kind == "positional"]
+    for text in sites:
+        try:
+            call = ast.parse(f"f({text})", mode="eval").body
+        except SyntaxError:
+            continue
+        assert isinstance(call, ast.Call)
+        pairs = list(zip(positional, call.args, strict=False)) + [(k.arg or "", k.value) for k in call.keywords]
+        for name, node in pairs:
+            try:
+                value = ast.literal_eval(node)
+            except (ValueError, SyntaxError, TypeError):
+                continue
+            if value is not None:
+                counts.setdefault(name, {}).setdefault(type(value), 0)
+                counts[name][type(value)] += 1
+    return {name: max(c, key=lambda t: c[t]) for name, c in counts.items()}
+
+
+# ---- boundary values
+
+_BOUNDARY: dict[type, tuple[Any, ...]] = {
+    int: (0, 1, -1, 2, 7, 10, -10, 100, 1000, 2**31, -(2**31)),
+    float: (0.0, 1.0, -1.0, 0.5, -2.25, 3.14159, 1e-9, 1e9),
+    bool: (True, False),
+    str: ("", "a", "A", " ", "abc", "Hello World", "hello_world", "HelloWorld", "hello-world",
+          "  padded  ", "a1b2c3", "UPPER CASE", "über straße", "x" * 40, "line1\nline2", "3.5"),
+    bytes: (b"", b"a", b"\x00\xff", b"hello"),
+    complex: (0j, 1 + 2j),
+}
+_UNKNOWN = ("", "a", "hello world", "Hello_World", 0, 1, -1, 5, 100, [], [1, 2, 3], None)
+
+
+def boundary_values(t: Any) -> tuple[Any, ...]:
+    """Boundary values of type ``t`` (containers of the element type's first values)."""
+    if t in _BOUNDARY:
+        return _BOUNDARY[t]
+    if t is decimal.Decimal:
+        return (decimal.Decimal("0"), decimal.Decimal("1.5"), decimal.Decimal("-2.25"))
+    if t is fractions.Fraction:
+        return (fractions.Fraction(0), fractions.Fraction(1, 3), fractions.Fraction(-7, 2))
+    origin = typing.get_origin(t)
+    args = typing.get_args(t)
+    if t is None or t is type(None):
+        return (None,)
+    if origin is typing.Union or (origin is not None and type(t).__name__ == "UnionType"):
+        return tuple(v for a in args for v in boundary_values(a)[:6])
+    if t in (list, set, frozenset, tuple) or origin in (list, set, frozenset, tuple) or (
+            origin is not None and getattr(origin, "__name__", "") in ("Sequence", "Iterable")):
+        elem = args[0] if args and args[0] is not Ellipsis else int
+        items = [v for v in boundary_values(elem) if v is not None][:5] or [0, 1, 2]
+        make = origin if origin in (list, set, frozenset, tuple) else (t if t in (list, set, frozenset, tuple) else list)
+        if make is tuple and args and len(args) > 1 and args[1] is not Ellipsis:
+            return (tuple(boundary_values(a)[1] if len(boundary_values(a)) > 1 else None for a in args),)
+        rows = [[], items[:1], items[:3], list(reversed(items[:4])), items[:2] * 2]
+        return tuple(make(r) for r in rows)
+    if t is dict or origin is dict or (origin is not None and getattr(origin, "__name__", "") == "Mapping"):
+        kt, vt = (args + (str, int))[:2] if args else (str, int)
+        keys = [k for k in boundary_values(kt) if k is not None][:3] or ["a", "b", "c"]
+        vals = [v for v in boundary_values(vt) if v is not None][:3] or [1, 2, 3]
+        return ({}, {keys[0]: vals[0]}, dict(zip(keys, vals, strict=False)))
+    return _UNKNOWN
+
+
+# ---- Hypothesis
+
+
+def _hypothesis_values(t: Any, n: int) -> list[Any]:
+    """``n`` values of type ``t`` drawn by Hypothesis; ``derandomize`` makes the draw the
+    same on every run (the seed acts later, when rows are combined)."""
+    if t is None or n <= 0:
+        return []
+    try:
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import strategies as st
+        from hypothesis.errors import HypothesisException
+    except ImportError:
+        return []
+    try:
+        strategy = st.from_type(t)
+    except (HypothesisException, TypeError, ValueError, NotImplementedError):
+        return []
+    if t is str or t is typing.Optional[str]:
+        strategy = st.text(max_size=30) if t is str else st.none() | st.text(max_size=30)
+    drawn: list[Any] = []
+
+    @settings(max_examples=n, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @given(strategy)
+    def collect(value: Any) -> None:
+        drawn.append(value)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            collect()
+    except Exception:  # noqa: BLE001 - a strategy that fails to draw gives no values
+        return []
+    return drawn
+
+
+def _round_trips(value: Any) -> str | None:
+    text = repr(value)
+    if len(text) > 500:
+        return None
+    try:
+        back = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return text if back == value and type(back) is type(value) else None
+
+
+# ---- combining
+
+
+def make_inputs(fn: SourceFunction, sites: CallSites, *, seed: int = 0, max_inputs: int = 200,
+                hypothesis_examples: int = 25) -> list[Input]:
+    """Candidate inputs for ``fn`` (rules in the module docstring), deduplicated, capped."""
+    rng = random.Random(f"{seed}:{fn.path}:{fn.name}")
+    seen: set[str] = set()
+    out: list[Input] = []
+
+    def add(text: str, source: str) -> None:
+        if text not in seen and len(out) < max_inputs:
+            seen.add(text)
+            out.append(Input(text, source))
+
+    for item in _doctest_inputs(fn):
+        add(item.args, item.source)
+    site_calls = sites.get(fn.name)
+    for text in site_calls:
+        add(text, "callsite")
+
+    types = param_types(fn, site_calls)
+    params = [p for p in fn.params if p.kind in ("positional", "keyword", "varargs")]
+    pools: dict[str, list[tuple[str, str]]] = {}
+    for p in params:
+        t = types.get(p.name)
+        pool: list[tuple[str, str]] = []
+        for v in boundary_values(t):
+            text = _round_trips(v)
+            if text is not None:
+                pool.append((text, "boundary"))
+        for v in _hypothesis_values(t, hypothesis_examples):
+            text = _round_trips(v)
+            if text is not None and all(text != x for x, _ in pool):
+                pool.append((text, "hypothesis"))
+        if p.default and all(p.default != x for x, _ in pool):
+            pool.insert(0, (p.default, "boundary"))
+        pools[p.name] = pool or [("None", "boundary")]
+
+    def render(choice: dict[str, tuple[str, str]], omit: set[str]) -> tuple[str, str]:
+        parts: list[str] = []
+        sources: list[str] = []
+        skipping = False
+        for p in params:
+            text, source = choice[p.name]
+            if p.name in omit and p.default:
+                skipping = True  # later positional arguments go by keyword
+                continue
+            sources.append(source)
+            if p.kind == "keyword" or (skipping and p.kind == "positional"):
+                parts.append(f"{p.name}={text}")
+            else:
+                parts.append(text)
+        source = "hypothesis" if "hypothesis" in sources else "boundary"
+        return ", ".join(parts), source
+
+    if params:
+        base = {p.name: pools[p.name][0] for p in params}
+        defaults = {p.name for p in params if p.default}
+        # one parameter at a time around the base row, defaults left out
+        for p in params:
+            for value in pools[p.name]:
+                row = dict(base)
+                row[p.name] = value
+                add(*render(row, defaults - {p.name}))
+        # seeded random rows, defaults sometimes given
+        attempts = 0
+        while len(out) < max_inputs and attempts < max_inputs * 3:
+            attempts += 1
+            row = {p.name: rng.choice(pools[p.name]) for p in params}
+            omit = {n for n in defaults if rng.random() < 0.5}
+            add(*render(row, omit))
+    return out
+
+
+def describe_param(p: Param) -> str:
+    """``name: annotation = default`` as written."""
+    text = p.name + (f": {p.annotation}" if p.annotation else "")
+    return text + (f" = {p.default}" if p.default else "")
