@@ -461,8 +461,8 @@ def parse_reply(text: str, entry_point: str) -> ModelQuestion:
         if not isinstance(question, str):
             problems.append(f"the question is not text: {type(question).__name__}")
             question = ""
-        raw = next((obj[k] for k in ("tests", "test_cases", "asserts") if k in obj), [])
-        items = raw.split("\n") if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        raw: Any = next((obj[k] for k in ("tests", "test_cases", "asserts") if k in obj), [])
+        items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
         if not isinstance(raw, (list, str)):
             problems.append(f"the tests are not a list: {type(raw).__name__}")
     else:
