@@ -182,6 +182,10 @@ def test_signature_from_params_when_the_source_does_not_parse() -> None:
                                                                                         kind="keyword")))
     prompt = oracle_question(fn, [])
     assert "def g(a: int, *rest, b=1):" in prompt
+    for signature in ("g(a, b=1) -> int", "(a, b=1) -> int", "def g(a, b=1) -> int:"):
+        fn = SourceFunction(language="python", path="m.py", name="g", start_line=1, end_line=1, source="def g(:",
+                            signature=signature)
+        assert "\ndef g(a, b=1) -> int:\n" in "\n" + oracle_question(fn, [])
     with pytest.raises(InputError, match="m.py:g"):
         oracle_question(SourceFunction(language="python", path="m.py", name="g", start_line=1, end_line=1,
                                        source="def g(:"), [])

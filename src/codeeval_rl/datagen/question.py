@@ -140,8 +140,9 @@ def _header(fn: SourceFunction) -> tuple[str, str]:
     sig = fn.signature.strip().removesuffix(":") or _params_signature(fn)
     if not sig:
         raise InputError(f"{fn.path}:{fn.name}: the source does not parse and there is no signature")
-    if sig.startswith("def "):
-        sig = sig.removeprefix("def ").strip().removeprefix(fn.name)
+    sig = sig.removeprefix("def ").strip()
+    if sig.startswith(fn.name) and sig[len(fn.name):].lstrip().startswith(("(", "[")):
+        sig = sig[len(fn.name):].lstrip()  # "name(args) -> ret", as discovery writes it
     if not sig.startswith(("(", "[")):
         sig = f"({sig})"
     header = f"def {fn.name}{sig}:"
@@ -183,13 +184,8 @@ def _clean(text: str) -> str:
 
 
 def _synthesised(fn: SourceFunction, sig: str, has_examples: bool) -> str:
-    node = _function_node(fn)
-    parts = [f"Implement ``{fn.name}{sig}``."]
-    if node is not None and node.returns is not None:
-        parts[0] = f"Implement ``{fn.name}{sig}``: return a ``{ast.unparse(node.returns)}``."
-    if has_examples:
-        parts.append("Its behaviour is the one the examples below show.")
-    return " ".join(parts)
+    text = f"Implement ``{fn.name}{sig}``."
+    return text + (" The examples below show its behaviour." if has_examples else "")
 
 
 def _examples_text(entry_point: str, public_examples: Sequence[tuple[str, str]]) -> str:
