@@ -1,4 +1,5 @@
-"""``codeeval-rl datasets list | show | validate``: inspect and check task datasets."""
+"""``codeeval-rl datasets list | show | validate | audit``: inspect and check task datasets and
+generation audit logs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import typer
 
 from codeeval_rl.errors import InputError
 
-datasets_app = typer.Typer(help="List, show and validate task datasets.", no_args_is_help=True)
+datasets_app = typer.Typer(help="List, show and validate task datasets; verify generation audit logs.",
+                           no_args_is_help=True)
 
 
 def _list_data() -> dict[str, Any]:
@@ -144,5 +146,31 @@ def validate_command(
         raise typer.Exit(2)
 
 
+@datasets_app.command("audit")
+def audit_command(
+    log: Annotated[Path, typer.Argument(help="An audit log (JSON Lines) written by dataset generation.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+) -> None:
+    """Verify the hash chain of audit LOG. Exit 0 when intact (prints the record count and
+    the last hash, to keep elsewhere), 1 naming the first record that does not verify."""
+    from codeeval_rl.datagen.audit import verify_chain
+
+    verdict = verify_chain(log)  # a missing file raises InputError: exit 2
+    if as_json:
+        typer.echo(json.dumps({"log": str(log), **verdict.to_dict()}, indent=2))
+    elif verdict.ok:
+        typer.echo(f"intact: {log}: {verdict.records} record{'s' if verdict.records != 1 else ''}, "
+                   f"last hash {verdict.last_hash}")
+    else:
+        where = f"record {verdict.first_bad}" if verdict.first_bad is not None else "log"
+        typer.echo(f"broken: {log}: {where} does not verify: {verdict.reason} "
+                   f"({verdict.records} record{'s' if verdict.records != 1 else ''} before it verified)")
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    from codeeval_rl.cli import generate
+
+    generate.register(datasets_app)
     app.add_typer(datasets_app, name="datasets")

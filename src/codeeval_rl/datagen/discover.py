@@ -322,34 +322,43 @@ class _Module:
                     self.module_of.update(_import_roots(sub))
         self.package = Path(parsed.path).parts[0].removesuffix(".py") if parsed.path else ""
 
+    def slice_for_statement(self, stmt: ast.stmt, seen: set[str]) -> tuple[set[int], str]:
+        """The statements a module-level statement needs (names in ``seen`` are done already)."""
+        problem = self._statement_problem(stmt)
+        if problem:
+            return set(), problem
+        wanted: set[int] = set()
+        problem = self._reach(sorted(_free_names(stmt) - seen), seen, wanted, "")
+        return wanted, problem
+
     def slice_for(self, node: ast.AST, name: str) -> tuple[list[int], str]:
         """Indices of the statements ``node`` reaches (transitively), or a reason it cannot run alone."""
         wanted: set[int] = set()
-        pending = sorted(_free_names(node) - {name})
         seen: set[str] = {name}
-        while pending:
-            n = pending.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            idx = self.definers.get(n)
-            if idx is None:
-                if n in _BUILTIN_NAMES:
+        problem = self._reach(sorted(_free_names(node) - {name}), seen, wanted, name)
+        if problem:
+            return [], problem
+        # module-level code that changes what the slice defines (``RULES.append(...)``,
+        # ``_register('a', 'b')``) runs too, or the slice would behave unlike the module
+        changed = True
+        while changed:
+            changed = False
+            defined = {n for i in wanted for n in _defined_names(self.body[i])}
+            for i, stmt in enumerate(self.body):
+                if i in wanted or not isinstance(stmt, (ast.Expr, ast.AugAssign, ast.Assign)) or (
+                        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
                     continue
-                if self.star:
+                if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
                     continue
-                return [], f"uses {n!r}, which its module does not define"
-            for i in idx:
-                if i in wanted:
+                needed, problem = self.slice_for_statement(stmt, set())
+                reached = _free_names(stmt) | {n for j in needed for n in _free_names(self.body[j])}
+                if not reached & defined:
                     continue
-                stmt = self.body[i]
-                if self.definers.get(name) and i in self.definers[name]:
-                    continue
-                problem = self._statement_problem(stmt)
                 if problem:
                     return [], problem
                 wanted.add(i)
-                pending.extend(sorted(_free_names(stmt) - seen))
+                wanted.update(needed)
+                changed = True
         if self.star:
             wanted.update(i for i, s in enumerate(self.body)
                           if isinstance(s, ast.ImportFrom) and any(a.name == "*" for a in s.names))
@@ -357,6 +366,29 @@ class _Module:
             if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
                 wanted.add(i)
         return sorted(wanted), ""
+
+    def _reach(self, pending: list[str], seen: set[str], wanted: set[int], name: str) -> str:
+        """Add to ``wanted`` the statements defining ``pending`` names, transitively."""
+        while pending:
+            n = pending.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            idx = self.definers.get(n)
+            if idx is None:
+                if n in _BUILTIN_NAMES or self.star:
+                    continue
+                return f"uses {n!r}, which its module does not define"
+            for i in idx:
+                if i in wanted or (name and i in self.definers.get(name, ())):
+                    continue
+                stmt = self.body[i]
+                problem = self._statement_problem(stmt)
+                if problem:
+                    return problem
+                wanted.add(i)
+                pending.extend(sorted(_free_names(stmt) - seen))
+        return ""
 
     def _statement_problem(self, stmt: ast.stmt) -> str:
         for sub in ast.walk(stmt):

@@ -12,7 +12,13 @@ preference (an earlier source wins a tie when stage 3 picks tests):
    (``hypothesis.strategies.from_type`` on the annotation, else the type of the default,
    else a type named in the docstring (``:type x: int``, ``x (int):``, ``x : int``), else the
    type of the literals seen at call sites), drawn with ``derandomize=True`` from the seed;
-4. ``boundary``: boundary values of those types (``0``, ``-1``, ``''``, ``[]``, ``None`` for
+4. ``literal``: values made from the function's own constants, as test generators seed
+   their search (a string constant ``c`` gives ``c``, ``'ab' + c`` and ``c + 'ab'``; a string
+   passed as the pattern of a ``re`` call gives strings Hypothesis draws from that regular
+   expression; an integer ``n`` gives ``n - 1``, ``n`` and ``n + 1``), for parameters of
+   those types; they reach branches that generic values rarely do (a port suffix, a
+   trailing dot);
+5. ``boundary``: boundary values of those types (``0``, ``-1``, ``''``, ``[]``, ``None`` for
    optional parameters...); a parameter of unknown type gets a mix of strings and integers,
    and stage 3 drops the inputs the function refuses with ``TypeError``.
 
@@ -41,7 +47,7 @@ from codeeval_rl.datagen.model import Param, SourceFunction
 
 __all__ = ["CallSites", "Input", "boundary_values", "collect_call_sites", "make_inputs", "param_types"]
 
-SOURCE_RANK = {"doctest": 0, "callsite": 1, "model": 2, "boundary": 3, "hypothesis": 4}
+SOURCE_RANK = {"doctest": 0, "callsite": 1, "model": 2, "literal": 3, "boundary": 4, "hypothesis": 5}
 
 
 @dataclass(frozen=True)
@@ -375,6 +381,64 @@ def _round_trips(value: Any) -> str | None:
     return text if back == value and type(back) is type(value) else None
 
 
+# ---- the function's own constants
+
+
+def _regex_values(pattern: str, n: int = 4) -> list[str]:
+    try:
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import strategies as st
+
+        strategy = st.from_regex(pattern, fullmatch=False, alphabet=st.characters(min_codepoint=32, max_codepoint=126)
+                                 ).filter(lambda x: len(x) <= 40)
+    except Exception:  # noqa: BLE001 - not a pattern Hypothesis reads
+        return []
+    drawn: list[str] = []
+
+    @settings(max_examples=n, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @given(strategy)
+    def collect(value: str) -> None:
+        drawn.append(value)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            collect()
+    except Exception:  # noqa: BLE001
+        return []
+    return drawn
+
+
+def literal_values(source: str) -> dict[type, list[Any]]:
+    """Values made from the constants of ``source`` (rules in the module docstring), by type."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    doc_nodes = {id(n.body[0].value) for n in ast.walk(tree)
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.body
+                 and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    patterns = {id(n.args[0]) for n in ast.walk(tree) if isinstance(n, ast.Call) and n.args
+                and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+                and n.func.value.id == "re"}
+    strings: list[str] = []
+    ints: list[int] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in doc_nodes:
+            continue
+        v = node.value
+        if isinstance(v, str) and len(v) <= 40:
+            if id(node) in patterns:
+                strings.extend(_regex_values(v))
+                strings.extend("ab" + x for x in _regex_values(v, 2))
+            else:
+                strings.extend([v, "ab" + v, v + "ab"])
+        elif isinstance(v, int) and not isinstance(v, bool) and abs(v) < 10**12:
+            ints.extend([v - 1, v, v + 1])
+    return {str: list(dict.fromkeys(strings))[:30], int: list(dict.fromkeys(ints))[:20]}
+
+
 # ---- combining
 
 
@@ -398,13 +462,18 @@ def make_inputs(fn: SourceFunction, sites: CallSites, *, seed: int = 0, max_inpu
 
     types = param_types(fn, site_calls)
     params = [p for p in fn.params if p.kind in ("positional", "keyword", "varargs")]
+    literals = literal_values(fn.source)
     pools: dict[str, list[tuple[str, str]]] = {}
     for p in params:
         t = types.get(p.name)
         pool: list[tuple[str, str]] = []
-        for v in boundary_values(t):
+        for v in literals.get(t, []) if t in (str, int) else []:
             text = _round_trips(v)
             if text is not None:
+                pool.append((text, "literal"))
+        for v in boundary_values(t):
+            text = _round_trips(v)
+            if text is not None and all(text != x for x, _ in pool):
                 pool.append((text, "boundary"))
         for v in _hypothesis_values(t, hypothesis_examples):
             text = _round_trips(v)
@@ -428,7 +497,7 @@ def make_inputs(fn: SourceFunction, sites: CallSites, *, seed: int = 0, max_inpu
                 parts.append(f"{p.name}={text}")
             else:
                 parts.append(text)
-        source = "hypothesis" if "hypothesis" in sources else "boundary"
+        source = next((k for k in ("hypothesis", "boundary", "literal") if k in sources), "boundary")
         return ", ".join(parts), source
 
     if params:

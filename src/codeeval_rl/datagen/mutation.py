@@ -12,7 +12,8 @@ operator      change
 ``statement`` an assignment, expression or ``augmented assignment`` -> ``pass``; ``return x`` -> ``return None``; ``break``/``continue``
 ============  ==============================================================
 
-The docstring is never mutated. Mutants whose source equals the original's after
+The docstring is never mutated, nor the arguments of a ``raise`` (an exception's message:
+the tests check the exception's type, not its text, so such a mutant could never be killed). Mutants whose source equals the original's after
 normalisation, or equals another mutant's, are dropped (a cheap filter for equivalent
 mutants); the rest are sampled down to ``max_mutants``, spreading the sample over the
 operators, with a seeded generator.
@@ -66,8 +67,9 @@ def _sites(fn: ast.FunctionDef) -> Iterator[tuple[str, int, str, Callable[[ast.A
     """(operator, line, description, apply, node) for every mutation point of ``fn``'s body.
     ``apply`` mutates the node of a *copy* found at the same position."""
     doc = _docstring_node(fn)
+    in_raise = {id(n) for r in ast.walk(fn) if isinstance(r, ast.Raise) for n in ast.walk(r)}
     for node in ast.walk(fn):
-        if node is doc:
+        if node is doc or id(node) in in_raise:
             continue
         line = getattr(node, "lineno", fn.lineno)
         if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _ARITH:

@@ -14,6 +14,7 @@ Choosing (pure functions, deterministic for a seed):
   doctest first, then shorter arguments), until no input adds any; then fill up to
   ``max_tests`` with inputs whose results differ from those already chosen (new outcomes
   first: another exception type, another value), seeded.
+  When that gives fewer than ``min_tests``, the best-ranked remaining inputs fill up.
 * :func:`add_for_mutants`: while the mutation score is under the target, add the unchosen
   test that kills the most surviving mutants.
 * :func:`choose_public`: a few chosen tests shown to the model: doctest examples first, then
@@ -61,8 +62,10 @@ def _rank(f: Frozen) -> tuple[int, int, str]:
     return SOURCE_RANK.get(f.source, 9), len(f.args), f.args
 
 
-def choose_by_coverage(pool: Sequence[Frozen], max_tests: int, seed: int = 0) -> list[int]:
-    """Indices into ``pool`` of at most ``max_tests`` tests (rules in the module docstring)."""
+def choose_by_coverage(pool: Sequence[Frozen], max_tests: int, seed: int = 0, min_tests: int = 0) -> list[int]:
+    """Indices into ``pool`` of at most ``max_tests`` tests (rules in the module docstring);
+    when coverage and distinct results give fewer than ``min_tests``, the best-ranked other
+    inputs fill up to it."""
     chosen: list[int] = []
     covered: set[tuple[int, int]] = set()
     remaining = set(range(len(pool)))
@@ -91,6 +94,10 @@ def choose_by_coverage(pool: Sequence[Frozen], max_tests: int, seed: int = 0) ->
             continue
         chosen.append(i)
         seen_results.add(key)
+    for i in sorted(set(range(len(pool))) - set(chosen), key=lambda i: _rank(pool[i])):
+        if len(chosen) >= min(min_tests, max_tests):
+            break
+        chosen.append(i)
     return chosen
 
 
