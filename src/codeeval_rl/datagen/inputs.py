@@ -8,7 +8,8 @@ preference (an earlier source wins a tie when stage 3 picks tests):
 2. ``callsite``: calls with literal arguments anywhere in the tree, the project's own tests
    included, and rows of ``pytest.mark.parametrize`` tables (inline or a module-level
    literal) feeding a test that calls the function with the table's names;
-3. ``hypothesis``: values drawn from strategies built from the parameters' types
+3. ``hypothesis``: values drawn from strategies built from the parameters' types (strings
+   from printable Latin characters, up to 24 of them, so that tests stay readable)
    (``hypothesis.strategies.from_type`` on the annotation, else the type of the default,
    else a type named in the docstring (``:type x: int``, ``x (int):``, ``x : int``), else the
    type of the literals seen at call sites), drawn with ``derandomize=True`` from the seed;
@@ -352,7 +353,8 @@ def _hypothesis_values(t: Any, n: int) -> list[Any]:
     except (HypothesisException, TypeError, ValueError, NotImplementedError):
         return []
     if t is str or t is typing.Optional[str]:
-        strategy = st.text(max_size=30) if t is str else st.none() | st.text(max_size=30)
+        text = st.text(st.characters(min_codepoint=32, max_codepoint=0x24F), max_size=24)
+        strategy = text if t is str else st.none() | text
     drawn: list[Any] = []
 
     @settings(max_examples=n, derandomize=True, database=None, deadline=None,

@@ -186,6 +186,11 @@ def _tier_static(fn: SourceFunction) -> str:
     return "medium"
 
 
+def _usable_question(text: str) -> bool:
+    """A model's question is used when it reads as prose: at least 5 words of letters."""
+    return len(re.findall(r"[A-Za-z]{2,}", text or "")) >= 5
+
+
 def _tier_from_rate(rate: float) -> str:
     return "easy" if rate >= 0.7 else "medium" if rate >= 0.3 else "hard"
 
@@ -320,9 +325,13 @@ class _Runner:
             return _Built(None, f"fewer than {s.min_tests} tests pass on the original", "tests",
                           tests_dropped=dropped)
         # 4. coverage, then mutants
-        chosen = choose_by_coverage(pool, s.max_tests, s.seed, s.min_tests)
-        model_idx = [i for i, f in enumerate(pool) if f.source == "model" and i not in chosen]
-        chosen += model_idx[: max(0, s.max_tests - len(chosen))]
+        # the model's asserts that hold on the original come first (AceCoder's tests), then
+        # the oracle's inputs by coverage for the remaining places
+        model_idx = [i for i, f in enumerate(pool) if f.source == "model"][: s.max_tests]
+        oracle_idx = [i for i, f in enumerate(pool) if f.source != "model"]
+        picked = choose_by_coverage([pool[i] for i in oracle_idx], s.max_tests - len(model_idx), s.seed,
+                                    s.min_tests - len(model_idx))
+        chosen = model_idx + [oracle_idx[k] for k in picked]
         muts = mutants(fn.source, max_mutants=s.max_mutants, seed=s.seed)
         if not muts:
             return _Built(None, "no mutant can be made (too small to test)", "mutation")
@@ -359,9 +368,11 @@ class _Runner:
                 from codeeval_rl.datagen.question import acecoder_messages
 
                 model_id, model_prompt = self.writer.generator_id, self.writer.backend.render(acecoder_messages(fn))
-            if question is not None and question.question.strip():
+            if question is not None and _usable_question(question.question):
                 prompt = model_question_prompt(fn, question, examples)
             else:
+                if question is not None:
+                    self.tally.drop("question", "the model's question is unusable: the original's docstring is used")
                 prompt = oracle_question(fn, examples)
         except InputError as exc:
             return _Built(None, str(exc), "question")
@@ -379,7 +390,23 @@ class _Runner:
                 source=source_name, identity=identity, path=fn.path, lines=(fn.start_line, fn.end_line),
                 licence=licence, tests_kept=len(tests), tests_dropped=tests_dropped, mutation_score=score,
                 model_id=model_id, prompt=model_prompt))
+        if self.writer is not None:
+            task = replace(task, tier=self.tier_by_model(task))
         return _Built(task, "", "", len(muts), len(killed), tests_dropped)
+
+    def tier_by_model(self, task: Task) -> str:
+        """The tier from the model's pass rate over ``tier_samples`` samples on the hidden tests."""
+        messages = [{"role": "system", "content": "You are a helpful assistant."},
+                    {"role": "user", "content": "Complete this Python function. Answer with the whole function "
+                                                f"in a ```python block.\n\n```python\n{task.prompt}```"}]
+        try:
+            replies = self.writer.complete(messages, n=self.settings.tier_samples, temperature=0.8)
+        except InputError:
+            return task.tier
+        items = [(task, self.checker.completion_to_code(task, r)) for r in replies]
+        results = self.checker.evaluate_many(items, tests="hidden")
+        rate = sum(r.passed for r in results) / max(1, len(results))
+        return _tier_from_rate(rate)
 
     def final_check(self, tasks: Sequence[Task], strict: bool = False) -> list[tuple[Task | None, str]]:
         """Each task's reference, sent in a fenced block, through completion extraction: every
