@@ -305,6 +305,21 @@ class RunStore:
         except SQLAlchemyError as exc:
             raise StoreError(_describe_db_error(self.location, exc)) from None
 
+    @property
+    def engine(self) -> Any:
+        """The SQLAlchemy engine, for tables kept beside the run store's in the same database
+        (the HTTP service's jobs and audit log)."""
+        return self._engine
+
+    def transaction(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(conn)`` in one write transaction with the store's retries while another
+        writer holds the lock; database faults become :class:`StoreError`."""
+        return self._write(fn)
+
+    def connection(self) -> Any:
+        """A context manager giving a read connection; database faults become :class:`StoreError`."""
+        return self._read()
+
     def close(self) -> None:
         """Release connections (the file stays)."""
         self._engine.dispose()
