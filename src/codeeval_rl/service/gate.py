@@ -25,6 +25,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.exceptions import HTTPException
+
 from codeeval_rl.service.limits import retry_after_header
 from codeeval_rl.service.store import AuditRecord
 
@@ -40,12 +42,16 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 _UPLOAD_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines")
 
 
-class BodyTooLarge(Exception):
-    """A request body passed the route's bound while it was read."""
+class BodyTooLarge(HTTPException):
+    """A request body passed the route's bound while it was read (an HTTP exception, so the
+    framework's body parsing passes it on as it is instead of turning it into a 400)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is larger than this route's limit of {limit} bytes")
+        super().__init__(413, f"the request body is larger than this route's limit of {limit} bytes")
         self.limit = limit
+
+    def __str__(self) -> str:
+        return str(self.detail)
 
 
 def refusal(error: str, message: str) -> bytes:
