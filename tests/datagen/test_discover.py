@@ -164,3 +164,46 @@ def test_static_methods_on_request(tmp_path):
     assert [f.name for f in sel.functions] == ["double"]
     assert "@staticmethod" not in sel.functions[0].source
     assert any("names its class" in s.reason for s in sel.skipped)
+
+
+def test_imports_from_the_tree_travel_as_definitions(tmp_path):
+    sel = _select(tmp_path, {
+        "pkg/__init__.py": "from .text import shout as loud\n",
+        "pkg/util.py": """
+            import re
+            _WORD = re.compile(r"\\w+")
+
+            def words(s):
+                return _WORD.findall(s)
+        """,
+        "pkg/text.py": """
+            from .util import words as split_words
+            from pkg import util
+
+            def shout(s):
+                return " ".join(w.upper() for w in split_words(s))
+
+            def via_module(s):
+                return util.words(s)
+        """,
+        "pkg/clash_a.py": "def helper(x):\n    return x + 1\n",
+        "pkg/clash_b.py": """
+            from .clash_a import helper as other
+
+            def helper(x):
+                return x * 2
+
+            def both(x):
+                return helper(other(x))
+        """,
+    })
+    shout = next(f for f in sel.functions if f.name == "shout" and f.path == "pkg/text.py")
+    assert "def words" in shout.context_code and "split_words = words" in shout.context_code
+    assert "from .util" not in shout.context_code and "_WORD = re.compile" in shout.context_code
+    ns: dict = {}
+    exec(shout.context_code + shout.source, ns)
+    assert ns["shout"]("a b") == "A B"
+    reasons = {(s.path, s.name): s.reason for s in sel.skipped}
+    assert "as a whole" in reasons[("pkg/text.py", "via_module")]
+    # one name, two definitions from two modules: refused rather than guessed
+    assert "two different definitions of 'helper'" in reasons[("pkg/clash_b.py", "both")]

@@ -32,8 +32,9 @@ import builtins
 import os
 import symtable
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codeeval_rl.datagen.model import Param, SourceFunction
 
@@ -88,6 +89,9 @@ class TreeFiles:
     sources: tuple[ParsedFile, ...]
     tests: tuple[ParsedFile, ...]
     skipped: tuple[tuple[str, str], ...]
+    prefix: str = ""
+    """The dotted package the root itself is (``"boltons"`` for a directory with an
+    ``__init__.py``), so that ``from boltons.strutils import x`` resolves inside the tree."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,8 @@ def walk_python(root: Path) -> TreeFiles:
                 tests.append(parsed)
         else:
             sources.append(parsed)
-    return TreeFiles(tuple(sources), tuple(tests), tuple(skipped))
+    prefix = root.name if root.is_dir() and (root / "__init__.py").is_file() and root.name.isidentifier() else ""
+    return TreeFiles(tuple(sources), tuple(tests), tuple(skipped), prefix)
 
 
 # ---- names a statement defines and reaches
@@ -302,10 +307,41 @@ def _segment(text_lines: list[str], node: ast.AST) -> tuple[str, int, int]:
     return "".join(line[indent:] if line.strip() else "\n" for line in block), start, end
 
 
+def _bindings(stmt: ast.stmt, text: str) -> dict[str, str]:
+    """Name -> what the statement binds it to: for an import, the imported object (two
+    modules importing ``chain`` from ``itertools`` agree); otherwise the statement's text."""
+    if isinstance(stmt, ast.Import):
+        return {a.asname or a.name.split(".")[0]: f"import {a.name if a.asname else a.name.split('.')[0]}"
+                for a in stmt.names}
+    if isinstance(stmt, ast.ImportFrom) and not stmt.level:
+        return {a.asname or a.name: f"from {stmt.module} import {a.name}" for a in stmt.names if a.name != "*"}
+    return {name: text for name in _defined_names(stmt)}
+
+
+@dataclass
+class _Slice:
+    """What a definition needs: statements of its own module (``own``), items from other
+    modules of the tree in dependency order (``external``: ``(module, index)`` or an alias
+    line) and alias lines (``n = orig``) for names imported under another name."""
+
+    own: set[int] = field(default_factory=set)
+    external: list[Any] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+    def merge(self, other: _Slice) -> None:
+        self.own |= other.own
+        self.external += [x for x in other.external if x not in self.external]
+        self.aliases += [a for a in other.aliases if a not in self.aliases]
+
+    def items(self, module: _Module) -> list[Any]:
+        """Everything in program order: other modules' parts, aliases, then ``module``'s own."""
+        return [*self.external, *self.aliases, *((module, i) for i in sorted(self.own))]
+
+
 class _Module:
     """A parsed module's top-level definitions: name -> the statements defining it."""
 
-    def __init__(self, parsed: ParsedFile) -> None:
+    def __init__(self, parsed: ParsedFile, prefix: str = "") -> None:
         self.parsed = parsed
         self.lines = parsed.text.splitlines(keepends=True)
         self.body = parsed.tree.body
@@ -321,54 +357,73 @@ class _Module:
                 if isinstance(sub, (ast.Import, ast.ImportFrom)):
                     self.module_of.update(_import_roots(sub))
         self.package = Path(parsed.path).parts[0].removesuffix(".py") if parsed.path else ""
+        parts = list(Path(parsed.path).with_suffix("").parts)
+        self.is_init = bool(parts) and parts[-1] == "__init__"
+        if self.is_init:
+            parts.pop()
+        self.dotted = ".".join([p for p in [prefix] if p] + parts)
+        if prefix:
+            self.package = prefix
+        self.index: dict[str, _Module] = {}
 
-    def slice_for_statement(self, stmt: ast.stmt, seen: set[str]) -> tuple[set[int], str]:
-        """The statements a module-level statement needs (names in ``seen`` are done already)."""
-        problem = self._statement_problem(stmt)
-        if problem:
-            return set(), problem
-        wanted: set[int] = set()
-        problem = self._reach(sorted(_free_names(stmt) - seen), seen, wanted, "")
-        return wanted, problem
+    def target_of(self, stmt: ast.ImportFrom) -> _Module | None:
+        """The module of this tree that ``from X import ...`` reads, if it is one."""
+        if stmt.level:
+            base = self.dotted.split(".") if self.is_init else self.dotted.split(".")[:-1]
+            if stmt.level > 1:
+                base = base[: len(base) - (stmt.level - 1)] if len(base) >= stmt.level - 1 else []
+            name = ".".join(base + ([stmt.module] if stmt.module else []))
+        else:
+            name = stmt.module or ""
+        return self.index.get(name)
 
-    def slice_for(self, node: ast.AST, name: str) -> tuple[list[int], str]:
-        """Indices of the statements ``node`` reaches (transitively), or a reason it cannot run alone."""
-        wanted: set[int] = set()
-        seen: set[str] = {name}
-        problem = self._reach(sorted(_free_names(node) - {name}), seen, wanted, name)
-        if problem:
-            return [], problem
+    def slice_for(self, node: ast.AST, name: str, visiting: frozenset = frozenset()) -> tuple[_Slice, str]:
+        """What ``node`` (the definition of ``name``) reaches, transitively and across the
+        tree's modules, or a reason it cannot run alone."""
+        sl = _Slice()
+        problem = self._reach(sorted(_free_names(node) - {name}), {name}, sl, name, visiting)
+        return sl, problem or self._complete(sl, visiting)
+
+    def export(self, name: str, visiting: frozenset) -> tuple[_Slice, str]:
+        """The slice that defines ``name`` of this module (its own definition included)."""
+        sl = _Slice()
+        problem = self._reach([name], set(), sl, "", visiting)
+        return sl, problem or self._complete(sl, visiting)
+
+    def _complete(self, sl: _Slice, visiting: frozenset) -> str:
         # module-level code that changes what the slice defines (``RULES.append(...)``,
         # ``_register('a', 'b')``) runs too, or the slice would behave unlike the module
         changed = True
         while changed:
             changed = False
-            defined = {n for i in wanted for n in _defined_names(self.body[i])}
+            defined = {n for i in sl.own for n in _defined_names(self.body[i])}
             for i, stmt in enumerate(self.body):
-                if i in wanted or not isinstance(stmt, (ast.Expr, ast.AugAssign, ast.Assign)) or (
+                if i in sl.own or not isinstance(stmt, (ast.Expr, ast.AugAssign, ast.Assign)) or (
                         isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
                     continue
                 if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
                     continue
-                needed, problem = self.slice_for_statement(stmt, set())
-                reached = _free_names(stmt) | {n for j in needed for n in _free_names(self.body[j])}
+                extra = _Slice()
+                problem = self._statement_problem(stmt) or self._reach(
+                    sorted(_free_names(stmt)), set(), extra, "", visiting)
+                reached = _free_names(stmt) | {n for j in extra.own for n in _free_names(self.body[j])}
                 if not reached & defined:
                     continue
                 if problem:
-                    return [], problem
-                wanted.add(i)
-                wanted.update(needed)
+                    return problem
+                sl.merge(extra)
+                sl.own.add(i)
                 changed = True
         if self.star:
-            wanted.update(i for i, s in enumerate(self.body)
+            sl.own.update(i for i, s in enumerate(self.body)
                           if isinstance(s, ast.ImportFrom) and any(a.name == "*" for a in s.names))
         for i, stmt in enumerate(self.body):  # __future__ imports must stay first
             if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
-                wanted.add(i)
-        return sorted(wanted), ""
+                sl.own.add(i)
+        return ""
 
-    def _reach(self, pending: list[str], seen: set[str], wanted: set[int], name: str) -> str:
-        """Add to ``wanted`` the statements defining ``pending`` names, transitively."""
+    def _reach(self, pending: list[str], seen: set[str], sl: _Slice, name: str, visiting: frozenset) -> str:
+        """Add to ``sl`` the statements defining ``pending`` names, transitively."""
         while pending:
             n = pending.pop()
             if n in seen:
@@ -380,14 +435,45 @@ class _Module:
                     continue
                 return f"uses {n!r}, which its module does not define"
             for i in idx:
-                if i in wanted or (name and i in self.definers.get(name, ())):
+                if i in sl.own or (name and i in self.definers.get(name, ())):
                     continue
                 stmt = self.body[i]
+                target = self.target_of(stmt) if isinstance(stmt, ast.ImportFrom) else None
+                if target is not None:
+                    problem = self._import_from_tree(stmt, target, n, sl, visiting)  # type: ignore[arg-type]
+                    if problem:
+                        return problem
+                    continue
                 problem = self._statement_problem(stmt)
                 if problem:
                     return problem
-                wanted.add(i)
+                sl.own.add(i)
                 pending.extend(sorted(_free_names(stmt) - seen))
+        return ""
+
+    def _import_from_tree(self, stmt: ast.ImportFrom, target: _Module, n: str, sl: _Slice,
+                          visiting: frozenset) -> str:
+        """``from <module of this tree> import orig as n``: the definition of ``orig`` travels
+        (with what it needs) in place of the import."""
+        alias = next((a for a in stmt.names if (a.asname or a.name) == n), None)
+        if alias is None:
+            return ""
+        orig = alias.name
+        key = (target.parsed.path, orig)
+        if key in visiting:
+            return f"a circular import of {orig!r} from {target.dotted}"
+        if orig not in target.definers:
+            if f"{target.dotted}.{orig}" in self.index:
+                return f"imports the module {orig} of its own package as a whole (cannot run alone)"
+            return f"imports {orig!r} from {target.dotted}, which does not define it"
+        sub, problem = target.export(orig, visiting | {key})
+        if problem:
+            return problem
+        for item in sub.items(target):
+            if item not in sl.external:
+                sl.external.append(item)
+        if n != orig and f"{n} = {orig}" not in sl.aliases:
+            sl.aliases.append(f"{n} = {orig}")
         return ""
 
     def _statement_problem(self, stmt: ast.stmt) -> str:
@@ -409,12 +495,36 @@ class _Module:
             return f"module-level code at line {stmt.lineno} {problem}" if problem else ""
         return ""
 
-    def context(self, indices: list[int]) -> str:
-        parts = []
-        for i in indices:
-            text, _, _ = _segment(self.lines, self.body[i])
-            parts.append(text if text.endswith("\n") else text + "\n")
-        return "".join(parts)
+    def context(self, sl: _Slice) -> tuple[str, tuple[str, ...], str]:
+        """The slice as one program (``__future__`` imports first, then the other modules'
+        parts, then this module's), the helper names it defines, and a problem (two modules
+        defining one name differently) or ``""``."""
+        future: list[str] = []
+        parts: list[str] = []
+        helpers: list[str] = []
+        bound: dict[str, str] = {}
+        for item in sl.items(self):
+            if isinstance(item, str):
+                parts.append(item + "\n")
+                continue
+            module, i = item
+            stmt = module.body[i]
+            text, _, _ = _segment(module.lines, stmt)
+            text = text if text.endswith("\n") else text + "\n"
+            if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+                if text not in future:
+                    future.append(text)
+                continue
+            for name, value in _bindings(stmt, text).items():
+                previous = bound.get(name)
+                if previous is not None and previous != value:
+                    return "", (), f"needs two different definitions of {name!r} from different modules"
+                bound[name] = value
+            if isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                helpers.append(stmt.name)
+            if text not in parts:
+                parts.append(text)
+        return "".join(future + parts), tuple(dict.fromkeys(helpers)), ""
 
 
 def _candidates(module: _Module, static_methods: bool) -> Iterator[tuple[ast.FunctionDef, str]]:
@@ -445,19 +555,19 @@ def _function(module: _Module, fn: ast.FunctionDef, owner: str) -> tuple[SourceF
         return None, problem
     if owner and owner in _free_names(fn):
         return None, f"a static method that names its class {owner}"
-    indices, problem = module.slice_for(fn, name)
+    sl, problem = module.slice_for(fn, name)
+    if problem:
+        return None, problem
+    context, helpers, problem = module.context(sl)
     if problem:
         return None, problem
     source, start, end = _segment(module.lines, fn)
     if owner:  # a static method becomes a top-level function of the same name
         source = "\n".join(line for line in source.splitlines() if line.strip() != "@staticmethod") + "\n"
-    helpers = tuple(
-        s.name for i in indices for s in [module.body[i]]
-        if isinstance(s, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)))
     signature = f"{name}({ast.unparse(fn.args)})" + (f" -> {ast.unparse(fn.returns)}" if fn.returns else "")
     return SourceFunction(
         language="python", path=module.parsed.path, name=name, start_line=start, end_line=end,
-        source=source, context_code=module.context(indices), docstring=ast.get_docstring(fn) or "",
+        source=source, context_code=context, docstring=ast.get_docstring(fn) or "",
         signature=signature, params=params, helpers=helpers,
         module_doc=ast.get_docstring(module.parsed.tree) or "",
     ), ""
@@ -468,8 +578,12 @@ def select_functions(files: TreeFiles, *, static_methods: bool = False, include_
     docstring). A name defined twice at top level keeps its last definition, as Python does."""
     kept: list[SourceFunction] = []
     skipped: list[FunctionSkip] = []
-    for parsed in files.sources:
-        module = _Module(parsed)
+    modules = [_Module(parsed, files.prefix) for parsed in files.sources]
+    index = {m.dotted: m for m in modules}
+    for module in modules:
+        module.index = index
+    for module in modules:
+        parsed = module.parsed
         last_def = {n: idx[-1] for n, idx in module.definers.items()}
         for fn, owner in _candidates(module, static_methods):
             label = f"{owner}.{fn.name}" if owner else fn.name
