@@ -135,3 +135,27 @@ def test_cli_reports_bad_arguments_in_one_line(tmp_path):
     assert res.returncode == 2 and "no such file or directory" in res.stderr and "Traceback" not in res.stderr
     res = _generate_cli(SECRETS_CORPUS, tmp_path / "o.txt")
     assert res.returncode == 2 and ".jsonl" in res.stderr
+
+
+def test_cli_javascript_project_gives_verified_tasks_with_shared_provenance(tmp_path):
+    out = tmp_path / "js.jsonl"
+    res = _generate_cli(FIXTURES / "jsproject", out, "--language", "javascript", "--limit", "3", "--json")
+    assert res.returncode == 0, res.stderr
+    tasks = read_tasks(out)
+    assert len(tasks) == 3 and all(t.language == "javascript" for t in tasks)
+    for task in tasks:
+        keys = set(task.provenance)
+        assert keys - {"commit", "sha256"} == PROVENANCE_KEYS
+        assert float(task.provenance["mutation_score"]) >= 0.8
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": t.id, "completion": f"```javascript\n{t.reference_solution}```"})
+                               + "\n" for t in tasks))
+    ev = subprocess.run([*CLI, "evaluate", "--dataset", str(out), "--samples", str(samples), "--output",
+                         str(tmp_path / "r.json"), "--k", "1", "--json"], capture_output=True, text=True, timeout=600)
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["pass_at_k"]["pass@1"] == pytest.approx(1.0)
+    summary = json.loads(res.stdout)
+    assert any(f["path"] == "src/broken.js" for f in summary["skipped_files"])
+    bad = _generate_cli(FIXTURES / "jsproject", tmp_path / "x.jsonl", "--language", "javascript",
+                        "--endpoint", "http://127.0.0.1:9")
+    assert bad.returncode == 2 and "JavaScript" in bad.stderr

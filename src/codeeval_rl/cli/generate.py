@@ -42,7 +42,8 @@ def _print_summary(result: Any, output: Path) -> None:
     labels = {"files": "source files", "functions": "functions", "inputs": "inputs made",
               "oracle": "inputs frozen", "tests": "candidate tests", "mutation": "tasks meeting the mutation target",
               "question": "questions", "masking": "tasks scanned for secrets", "check": "tasks passing the final check",
-              "written": "tasks written"}
+              "written": "tasks written", "selection": "functions with enough results",
+              "mutants": "mutants killed (written tasks)"}
     for s in result.stages:
         reasons = "; ".join(f"{r} ({n})" for r, n in s.reasons[:4])
         if len(s.reasons) > 4:

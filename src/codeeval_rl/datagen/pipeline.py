@@ -449,7 +449,7 @@ def generate(root: str | Path, settings: GenerateSettings | None = None, *, writ
     if not root.exists():
         raise InputError(f"{root}: no such file or directory")
     if settings.language == "javascript":
-        return _generate_javascript(root, settings, sandbox, progress)
+        return _generate_javascript(root, settings, sandbox, writer, progress)
     from codeeval_rl.datagen.provenance import detect_licence, source_identity
     from codeeval_rl.datagen.secrets import Masker
 
@@ -517,9 +517,82 @@ def generate(root: str | Path, settings: GenerateSettings | None = None, *, writ
                       (ident.kind, ident.value), licence)
 
 
-def _generate_javascript(root: Path, settings: GenerateSettings, sandbox: Any,
+def _generate_javascript(root: Path, settings: GenerateSettings, sandbox: Any, writer: Any,
                          progress: Callable[[str, int, int], None] | None) -> Generation:
-    raise InputError("the JavaScript path is not available in this build")
+    """The JavaScript path (:func:`~codeeval_rl.datagen.javascript.javascript_tasks`), then the
+    same last stages as Python: provenance in the shared keys, secrets masked, and the final
+    check of each masked task's reference through the evaluator."""
+    from codeeval_rl.datagen.javascript import javascript_tasks
+    from codeeval_rl.datagen.provenance import detect_licence, provenance_record, source_identity
+    from codeeval_rl.datagen.secrets import Masker
+
+    if writer is not None:
+        raise ConfigError("--model and --endpoint write Python questions only; the JavaScript path writes "
+                          "its questions from the JSDoc and the public tests (leave them out)")
+    base = root if root.is_dir() else root.parent
+    ident = source_identity(base)
+    licence = detect_licence(base)
+    own_sandbox = sandbox is None
+    if sandbox is None:
+        from codeeval_rl.sandbox import Sandbox
+
+        sandbox = Sandbox()
+    tally = _Tally()
+    masker = Masker()
+    masked: dict[str, dict[str, int]] = {}
+    tasks: list[Task] = []
+    mutants_total = mutants_killed = 0
+    try:
+        js = javascript_tasks(root, seed=settings.seed, limit=settings.limit,
+                              mutation_target=settings.mutation_target, max_tests=settings.max_tests,
+                              sandbox=sandbox, progress=progress, max_mutants=settings.max_mutants)
+        runner = _Runner(settings, sandbox, None, tally)
+        for task in js.tasks:
+            prov = task.provenance
+            start, _, end = prov.get("lines", "1-1").partition("-")
+            killed, _, total = prov.get("mutants", "0/0").partition("/")
+            record = provenance_record(
+                source=str(root), identity=ident, path=prov["path"], lines=(int(start), int(end or start)),
+                licence=licence, tests_kept=len(task.tests), tests_dropped=int(prov.get("tests_dropped", "0")),
+                mutation_score=int(killed) / int(total) if int(total or 0) else 1.0)
+            masked_task = masker.mask_task(replace(task, provenance=record))
+            for f in masked_task.findings:
+                masked.setdefault(record["path"], {}).setdefault(f.kind, 0)
+                masked[record["path"]][f.kind] += 1
+            tally.keep("masking")
+            if masked_task.findings:
+                checked, reason = runner.final_check([masked_task.task], strict=True)[0]
+                if checked is None:
+                    tally.drop("check", reason)
+                    continue
+            tally.keep("check")
+            tasks.append(masked_task.task)
+            mutants_total += int(total or 0)
+            mutants_killed += int(killed or 0)
+        runner.checker.close()
+        runner.mutant_checker.close()
+    finally:
+        if own_sandbox:
+            sandbox.close()
+    by_stage = {s.stage: s for s in js.stages}
+    stages = []
+    for stage in STAGES:
+        own = next(s for s in tally.stages() if s.stage == stage)
+        if stage in ("masking", "check"):
+            js_check = by_stage.get("check")
+            if stage == "check" and js_check is not None:
+                own = StageCount("check", len(tasks), own.dropped + js_check.dropped,
+                                 tuple(sorted((dict(own.reasons) | dict(js_check.reasons)).items())))
+            stages.append(own)
+        elif stage == "written":
+            stages.append(StageCount("written", len(tasks)))
+        elif stage in by_stage:
+            stages.append(by_stage[stage])
+        elif stage == "question":
+            stages.append(StageCount("question", len(js.tasks)))
+    stages.extend(s for s in js.stages if s.stage in ("selection", "mutants"))
+    return Generation(tuple(tasks), tuple(stages), js.skipped_files, masked, mutants_total, mutants_killed,
+                      (ident.kind, ident.value), licence)
 
 
 def settings_hash(settings: GenerateSettings) -> str:
