@@ -159,3 +159,39 @@ def test_cli_javascript_project_gives_verified_tasks_with_shared_provenance(tmp_
     bad = _generate_cli(FIXTURES / "jsproject", tmp_path / "x.jsonl", "--language", "javascript",
                         "--endpoint", "http://127.0.0.1:9")
     assert bad.returncode == 2 and "JavaScript" in bad.stderr
+
+
+def test_an_interrupt_keeps_the_tasks_already_checked(sandbox, monkeypatch):
+    from codeeval_rl.datagen import pipeline
+
+    real = pipeline._Runner.build
+    calls = []
+
+    def build(self, fn, *args, **kwargs):
+        calls.append(fn.name)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline._Runner, "build", build)
+    result = generate(SECRETS_CORPUS, GenerateSettings(), sandbox=sandbox)
+    assert result.interrupted and len(calls) == 4
+    assert 1 <= len(result.tasks) <= 3
+    assert {t.entry_point for t in result.tasks} <= set(calls[:3])
+
+
+def test_one_function_that_breaks_a_stage_does_not_end_the_run(sandbox, monkeypatch):
+    from codeeval_rl.datagen import pipeline
+
+    real = pipeline._Runner.build
+
+    def build(self, fn, *args, **kwargs):
+        if fn.name == "contact_line":
+            raise RuntimeError("boom")
+        return real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline._Runner, "build", build)
+    result = generate(SECRETS_CORPUS, GenerateSettings(), sandbox=sandbox)
+    functions = next(s for s in result.stages if s.stage == "functions")
+    assert any("RuntimeError: boom" in r for r, _ in functions.reasons)
+    assert result.tasks and "contact_line" not in {t.entry_point for t in result.tasks}

@@ -146,6 +146,9 @@ def generate_command(
         typer.echo(json.dumps(data, indent=2))
     else:
         _print_summary(result, output)
+    if result.interrupted:
+        typer.echo(f"interrupted: the {len(result.tasks)} tasks finished before were checked and written", err=True)
+        raise typer.Exit(130)
 
 
 def _user() -> str:

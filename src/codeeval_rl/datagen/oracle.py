@@ -301,7 +301,7 @@ def read_records(run: ExecutionResult) -> tuple[list[dict], str]:
 def oracle_limits(n_inputs: int, call_timeout_s: float = CALL_TIMEOUT_S) -> Limits:
     """Limits for one oracle run: enough wall time for every call to hit its own limit."""
     wall = min(120.0, 5.0 + n_inputs * call_timeout_s * 0.25)
-    return Limits(wall_time_s=wall, cpu_time_s=wall, memory_mb=1024)
+    return Limits(wall_time_s=wall, cpu_time_s=wall, memory_mb=1024, output_bytes=16 << 20)
 
 
 def freeze_results(inputs: Sequence[Input], first: ExecutionResult, second: ExecutionResult) -> OracleRun:

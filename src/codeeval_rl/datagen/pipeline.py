@@ -50,7 +50,7 @@ from codeeval_rl.datagen.model import Frozen, SourceFunction, StageCount
 from codeeval_rl.datagen.mutation import mutants
 from codeeval_rl.datagen.oracle import freeze_program, freeze_results, oracle_limits
 from codeeval_rl.datagen.testgen import add_for_mutants, choose_by_coverage, choose_public, frozen_test_code
-from codeeval_rl.errors import ConfigError, InputError
+from codeeval_rl.errors import ConfigError, InputError, SandboxError
 from codeeval_rl.types import Task, TestCase
 
 __all__ = ["GenerateSettings", "Generation", "generate"]
@@ -106,6 +106,8 @@ class Generation:
     mutants_killed: int = 0
     identity: tuple[str, str] = ("", "")
     licence: str = "unknown"
+    interrupted: bool = False
+    """The run was interrupted (Ctrl-C): ``tasks`` are those finished before, all checked."""
 
     @property
     def mutation_score(self) -> float:
@@ -122,6 +124,7 @@ class Generation:
                         "score": round(self.mutation_score, 4)},
             "source": {self.identity[0]: self.identity[1]} if self.identity[0] else {},
             "licence": self.licence,
+            "interrupted": self.interrupted,
         }
 
 
@@ -478,7 +481,7 @@ def generate(root: str | Path, settings: GenerateSettings | None = None, *, writ
     tasks: list[Task] = []
     masked: dict[str, dict[str, int]] = {}
     mutants_total = mutants_killed = 0
-    figures: dict[str, tuple[int, int]] = {}
+    interrupted = False
     try:
         functions = selection.functions
         for n, fn in enumerate(functions):
@@ -486,7 +489,15 @@ def generate(root: str | Path, settings: GenerateSettings | None = None, *, writ
                 break
             if progress is not None:
                 progress(f"{fn.path}::{fn.name}", n, len(functions))
-            built = runner.build(fn, sites, readme, ident, licence, str(root))
+            try:
+                built = runner.build(fn, sites, readme, ident, licence, str(root))
+            except SandboxError:
+                raise
+            except KeyboardInterrupt:
+                interrupted = True
+                break
+            except Exception as exc:  # noqa: BLE001 - one odd function never ends the run
+                built = _Built(None, f"could not be processed ({type(exc).__name__}: {str(exc)[:120]})", "functions")
             if built.task is None:
                 tally.drop(built.stage, built.reason)
                 continue
@@ -502,7 +513,6 @@ def generate(root: str | Path, settings: GenerateSettings | None = None, *, writ
                 continue
             tally.keep("check")
             tasks.append(checked[0])
-            figures[checked[0].id] = (built.mutants, built.killed)
             mutants_total += built.mutants
             mutants_killed += built.killed
         if progress is not None:
@@ -514,7 +524,7 @@ def generate(root: str | Path, settings: GenerateSettings | None = None, *, writ
             sandbox.close()
     tally.keep("written", len(tasks))
     return Generation(tuple(tasks), tally.stages(), files.skipped, masked, mutants_total, mutants_killed,
-                      (ident.kind, ident.value), licence)
+                      (ident.kind, ident.value), licence, interrupted)
 
 
 def _generate_javascript(root: Path, settings: GenerateSettings, sandbox: Any, writer: Any,
