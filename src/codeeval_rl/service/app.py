@@ -71,7 +71,7 @@ ROUTE_SCOPES: dict[str, str | None] = {
 }
 """Route template -> the scope it needs (``None``: public; ``""``: any valid key)."""
 
-_ERR = {"model": m.ErrorOut}
+_ERR: dict[str, Any] = {"model": m.ErrorOut}
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {**_ERR, "description": "No API key, or not a valid one"},
     403: {**_ERR, "description": "The key's role lacks this route's scope"},
@@ -81,8 +81,8 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     500: {**_ERR, "description": "A fault of the server's own"},
     503: {**_ERR, "description": "The store cannot be reached"},
 }
-_BAD = {400: {**_ERR, "description": "Unusable input; the message names it"}}
-_SF_ERR = {"model": m.RunCodeResponse}
+_BAD: dict[int | str, dict[str, Any]] = {400: {**_ERR, "description": "Unusable input; the message names it"}}
+_SF_ERR: dict[str, Any] = {"model": m.RunCodeResponse}
 _SF_REFUSALS = {**_REFUSALS, 400: {**_SF_ERR, "description": "Unsupported language or unusable input"},
                 413: {**_SF_ERR, "description": "The request body is too large"},
                 422: {**_SF_ERR, "description": "Malformed JSON, a missing field, a value out of range"}}
@@ -100,7 +100,7 @@ def _error(status: int, error: str, message: str, *, sf: bool = False, headers: 
     return resp
 
 
-def _describe_validation(errors: list[dict[str, Any]]) -> str:
+def _describe_validation(errors: Any) -> str:
     parts = []
     for e in errors[:10]:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
@@ -289,6 +289,8 @@ def create_app(settings: ServiceSettings | None = None, *, service: Service | No
         await svc.in_store(svc.store.accept_job, job_id, total)
         svc.runner.wake()
         job = await svc.in_store(svc.store.get_job, job_id)
+        if job is None:
+            raise StoreError(f"job {job_id} vanished from the store after it was accepted")
         log.info(json.dumps({"event": "job_accepted", "job": job_id, "key": owner.name, "samples": total}))
         return _json(job.to_dict(), 202)
 

@@ -55,7 +55,7 @@ class Service:
         if sandbox is None:
             from codeeval_rl.sandbox import Sandbox
 
-            overrides = {"workers": settings.workers} if settings.workers else {}
+            overrides: dict[str, Any] = {"workers": settings.workers} if settings.workers else {}
             sandbox = Sandbox(settings.config, **overrides)
         self.sandbox = sandbox
         self.evaluator = evaluator or Evaluator(settings.config, sandbox)
@@ -175,7 +175,7 @@ class Service:
             groups.setdefault(which, []).append(i)
         for which, idx in groups.items():
             pairs = [(resolved[i][0], completion_to_code(resolved[i][0], resolved[i][2])) for i in idx]
-            for i, r in zip(idx, self.evaluator.evaluate_many(pairs, tests=which)):
+            for i, r in zip(idx, self.evaluator.evaluate_many(pairs, tests=which)):  # type: ignore[arg-type]
                 out[i] = r.to_dict()
         return out
 

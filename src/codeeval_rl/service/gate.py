@@ -123,7 +123,8 @@ class Gate:
                 state["out"] += len(message.get("body", b""))
             await send(message)
 
-        async def refuse(status: int, error: str, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+        async def refuse(status: int, error: str, message: str,
+                         headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
             body = refusal(error, message)
             await counted_send({"type": "http.response.start", "status": status,
                                 "headers": [(b"content-type", b"application/json"),
@@ -137,12 +138,12 @@ class Gate:
                 if not token:
                     await refuse(401, "unauthorized", "this route needs an API key: send 'Authorization: Bearer KEY' "
                                  "or 'X-API-Key: KEY', or put /k/KEY in front of the path",
-                                 [(b"www-authenticate", b"Bearer")])
+                                 ((b"www-authenticate", b"Bearer"),))
                     return
                 record = svc.keys.lookup(token)
                 if record is None:
                     await refuse(401, "unauthorized", "the API key is not valid (unknown, revoked or malformed)",
-                                 [(b"www-authenticate", b"Bearer")])
+                                 ((b"www-authenticate", b"Bearer"),))
                     return
                 ctx["key"] = record
                 if needed and not svc.policy.allows(record.role, needed):
@@ -155,12 +156,12 @@ class Gate:
                 if wait > 0:
                     await refuse(429, "rate_limited", f"key {record.name!r} is limited to {rate:g} requests per "
                                  f"second; retry in {wait:.2f} s",
-                                 [(b"retry-after", retry_after_header(wait).encode())])
+                                 ((b"retry-after", retry_after_header(wait).encode()),))
                     return
                 limit = record.max_concurrent or settings.default_max_concurrent
                 if not svc.in_flight.enter(record.name, limit):
                     await refuse(429, "too_many_concurrent", f"key {record.name!r} already has {limit} requests "
-                                 "in flight, its limit", [(b"retry-after", b"1")])
+                                 "in flight, its limit", ((b"retry-after", b"1"),))
                     return
                 counted = True
             bound = (svc.settings.max_upload_bytes if template == "/v1/evaluate" and ctype in _UPLOAD_TYPES
@@ -180,12 +181,12 @@ class Gate:
 
             await self.app(scope, counted_receive, counted_send)
         finally:
-            if counted:
+            if counted and record is not None:
                 svc.in_flight.leave(record.name)
             elapsed = time.perf_counter() - started
             status = state["status"]
             route = template if template != "other" else path[:200]
-            key_name = record.name if ctx["key"] is not None else None
+            key_name = record.name if record is not None else None
             bytes_in = state["in"] or max(declared, 0)
             svc.audit.record(AuditRecord(at=at, key_name=key_name, method=scope["method"], route=route,
                                          status=status, bytes_in=bytes_in, bytes_out=state["out"],
