@@ -35,7 +35,7 @@ def _root() -> None:
 
 
 # Command modules, in help order. Each defines register(app).
-COMMAND_MODULES = ("run", "datasets", "evaluate", "train", "monitor", "serve")
+COMMAND_MODULES = ("run", "datasets", "evaluate", "train", "preference", "monitor", "serve")
 
 for _name in COMMAND_MODULES:
     try:

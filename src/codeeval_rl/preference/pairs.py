@@ -27,7 +27,7 @@ from typing import Any
 from codeeval_rl.data._jsonl import iter_string_records, raise_collected, write_jsonl
 from codeeval_rl.errors import ConfigError, InputError
 
-__all__ = ["PAIR_FIELDS", "PairRule", "read_pairs", "select_pairs", "write_pairs"]
+__all__ = ["ACECODER_RULE", "PAIR_FIELDS", "PairRule", "read_pairs", "reward_pair_rows", "select_pairs", "write_pairs"]
 
 PAIR_FIELDS = ("task_id", "prompt", "chosen", "rejected")
 """Every pair row has these string fields."""
@@ -58,7 +58,11 @@ class PairRule:
                 and worse > self.min_rejected + _EPS)
 
 
-def select_pairs(pass_rates: Sequence[float], rule: PairRule = PairRule()) -> list[tuple[int, int]]:
+ACECODER_RULE = PairRule()
+"""The paper's thresholds: 0.8, 0.4, more than 0."""
+
+
+def select_pairs(pass_rates: Sequence[float], rule: PairRule = ACECODER_RULE) -> list[tuple[int, int]]:
     """Every ``(better, worse)`` index pair of ``pass_rates`` the rule keeps, better first in
     input order, then worse in input order. Pure."""
     for i, r in enumerate(pass_rates):
@@ -66,6 +70,26 @@ def select_pairs(pass_rates: Sequence[float], rule: PairRule = PairRule()) -> li
             raise InputError(f"pass rate {i} = {r}: must be in [0, 1]")
     return [(i, j) for i, better in enumerate(pass_rates) for j, worse in enumerate(pass_rates)
             if i != j and rule.keeps(better, worse)]
+
+
+def reward_pair_rows(task_id: str, prompt: str, programs: Sequence[tuple[str, float]], rule: PairRule = ACECODER_RULE,
+                     source: Mapping[str, Any] | None = None, max_pairs: int | None = None) -> list[dict[str, Any]]:
+    """The reward-model pair rows of one task from its ``(completion, pass rate)`` samples. A
+    completion sampled several times counts once (its first occurrence), so no pair repeats;
+    at most ``max_pairs`` rows (``None``: all), in :func:`select_pairs`' order. Pure."""
+    if max_pairs is not None and max_pairs < 0:
+        raise ConfigError(f"max_pairs ({max_pairs}) must be >= 0")
+    distinct: dict[str, float] = {}
+    for text, rate in programs:
+        distinct.setdefault(text, rate)
+    texts = list(distinct)
+    rates = [distinct[t] for t in texts]
+    chosen = select_pairs(rates, rule)
+    if max_pairs is not None:
+        chosen = chosen[:max_pairs]
+    return [{"task_id": task_id, "prompt": prompt, "chosen": texts[i], "rejected": texts[j],
+             "chosen_pass_rate": rates[i], "rejected_pass_rate": rates[j], "source": dict(source or {})}
+            for i, j in chosen]
 
 
 def write_pairs(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]]) -> int:

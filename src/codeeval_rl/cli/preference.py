@@ -1,0 +1,175 @@
+"""``codeeval-rl rm | dpo``: reward models (AceCoder) and verified preferences (CodeDPO).
+
+``rm pairs`` samples programs and keeps AceCoder's pairs; ``rm train`` trains a Bradley-Terry
+reward model on them; ``dpo pairs`` scores a model's own programs and tests by mutual
+verification and writes correctness and efficiency pairs; ``dpo train`` runs DPO (or RPO) on
+them. Best-of-N reranking with a reward model is ``codeeval-rl evaluate --best-of N --rm DIR``.
+Long runs keep a journal (``OUTPUT.partial.jsonl``) and resume from it when run again with the
+same settings. See docs/preference.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from codeeval_rl.errors import InputError
+
+__all__ = ["register"]
+
+rm_app = typer.Typer(help="AceCoder reward models: pairs from sampled programs, Bradley-Terry training.",
+                     no_args_is_help=True)
+dpo_app = typer.Typer(help="CodeDPO: mutually verified programs and tests, correctness and efficiency pairs, DPO.",
+                      no_args_is_help=True)
+
+TestsOpt = Annotated[str, typer.Option("--tests", help="Which of the task's tests score the programs: all, hidden or public.")]
+
+
+@contextmanager
+def _chunk_progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over tasks, fed by the chunk callback."""
+    if quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as progress:
+        bar = progress.add_task(label, total=None)
+
+        def on_chunk(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        yield on_chunk
+
+
+def _journal(output: Path) -> Path:
+    return output.with_name(output.name + ".partial.jsonl")
+
+
+def _evaluation(config: Path | None) -> Any:
+    """The evaluation settings pair building uses: the file's limits, binary shaping (only the
+    tests decide a pass rate, so quality and efficiency are not run)."""
+    from codeeval_rl.config import load_evaluation_settings
+
+    return load_evaluation_settings(config).model_copy(update={"shaping": "binary"})
+
+
+def _tasks(dataset: str, limit: int | None) -> list[Any]:
+    from codeeval_rl.data import load_dataset
+
+    tasks = load_dataset(dataset, limit=limit)
+    if not tasks:
+        raise InputError(f"dataset {dataset!r} holds no tasks")
+    return list(tasks)
+
+
+def _write(output: Path, rows: list[dict[str, Any]]) -> None:
+    from codeeval_rl.preference.pairs import write_pairs
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_pairs(output, rows)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def _check_sampling(n: int, temperature: float, max_new_tokens: int, chunk_size: int) -> None:
+    if n < 1:
+        raise InputError(f"--n ({n}) must be >= 1")
+    if temperature < 0:
+        raise InputError(f"--temperature ({temperature}) must be >= 0")
+    if max_new_tokens < 1:
+        raise InputError(f"--max-new-tokens ({max_new_tokens}) must be >= 1")
+    if chunk_size < 1:
+        raise InputError(f"--chunk-size ({chunk_size}) must be >= 1")
+
+
+@rm_app.command("pairs")
+def rm_pairs_command(
+    model: Annotated[str, typer.Option("--model", help="Local path (or cached hub id) of the causal LM that samples.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Task file or dataset name.")],
+    output: Annotated[Path, typer.Option("--output", help="Pairs JSONL (prompt, chosen, rejected...).")],
+    n: Annotated[int, typer.Option("--n", help="Programs sampled per task.")] = 16,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
+    top_p: Annotated[float, typer.Option("--top-p")] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 512,
+    tests: TestsOpt = "all",
+    min_chosen: Annotated[float, typer.Option("--min-chosen", help="The better program passes at least this share.")] = 0.8,
+    min_gap: Annotated[float, typer.Option("--min-gap", help="...and beats the worse by at least this much.")] = 0.4,
+    min_rejected: Annotated[float, typer.Option("--min-rejected", help="The worse passes more than this share.")] = 0.0,
+    max_pairs_per_task: Annotated[int | None, typer.Option("--max-pairs-per-task")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N tasks.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Evaluation YAML (its limits).")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Tasks per generation and sandbox batch.")] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Sample N programs per task, run them on the task's tests, keep AceCoder's (better, worse) pairs."""
+    from codeeval_rl.evaluation import Evaluator
+    from codeeval_rl.preference.pairs import PairRule
+    from codeeval_rl.preference.reward_pairs import build_reward_pairs
+    from codeeval_rl.rl.policy import LLMAdapter
+
+    _check_sampling(n, temperature, max_new_tokens, chunk_size)
+    rule = PairRule(min_chosen=min_chosen, min_gap=min_gap, min_rejected=min_rejected)
+    tasks = _tasks(dataset, limit)
+    policy = LLMAdapter(model)
+    with Evaluator(_evaluation(config)) as ev, _chunk_progress("sampling and scoring", as_json) as on_chunk:
+        result = build_reward_pairs(policy, tasks, ev, n=n, seed=seed, rule=rule, model_name=model,
+                                    temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, tests=tests,
+                                    max_pairs_per_task=max_pairs_per_task, chunk_size=chunk_size,
+                                    journal=_journal(output), on_chunk=on_chunk)
+    _write(output, result.rows)
+    _journal(output).unlink(missing_ok=True)
+    summary = {"output": str(output), "tasks": result.tasks, "samples": result.samples, "pairs": len(result.rows),
+               "tasks_with_pairs": result.tasks_with_pairs, "mean_pass_rate": result.mean_pass_rate}
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(f"{len(result.rows)} pairs from {result.tasks_with_pairs} of {result.tasks} tasks "
+                   f"({result.samples} samples, mean pass rate {result.mean_pass_rate:.3f}) written to {output}")
+
+
+@rm_app.command("train")
+def rm_train_command(
+    pairs: Annotated[Path, typer.Option("--pairs", help="Pairs JSONL from `rm pairs`.")],
+    base: Annotated[str, typer.Option("--base", help="Model the reward model starts from (a causal LM directory).")],
+    output: Annotated[Path, typer.Option("--output", help="RM_DIR: loads with AutoModelForSequenceClassification.")],
+    epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Pairs per step.")] = 16,
+    learning_rate: Annotated[float, typer.Option("--learning-rate")] = 1e-5,
+    max_length: Annotated[int, typer.Option("--max-length", help="Longer pairs are left out.")] = 1024,
+    eval_fraction: Annotated[float, typer.Option("--eval-fraction", help="Share of tasks held out for accuracy.")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast (accelerators only).")] = False,
+    center_rewards: Annotated[float | None, typer.Option("--center-rewards", help="TRL's centring coefficient.")] = None,
+    save_steps: Annotated[int, typer.Option("--save-steps", help="Steps between checkpoints.")] = 200,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in RM_DIR.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Train a Bradley-Terry reward model (TRL's RewardTrainer) and report its held-out pair accuracy."""
+    from dataclasses import asdict
+
+    from codeeval_rl.preference.pairs import read_pairs
+    from codeeval_rl.preference.reward_model import RewardTrainSettings, train_reward_model
+
+    settings = RewardTrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                                   max_length=max_length, eval_fraction=eval_fraction, seed=seed, bf16=bf16,
+                                   center_rewards_coefficient=center_rewards, save_steps=save_steps)
+    rows = read_pairs(pairs, numbers=("chosen_pass_rate", "rejected_pass_rate"))
+    result = train_reward_model(rows, base, output, settings, resume=resume, progress=not as_json,
+                                log=None if as_json else typer.echo)
+    if as_json:
+        typer.echo(json.dumps(asdict(result), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(rm_app, name="rm")
+    app.add_typer(dpo_app, name="dpo")
