@@ -43,6 +43,28 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def tree_cpu_s(root: int) -> tuple[float, float]:
+    """CPU seconds used so far by process ``root`` alone and by it with all its descendants
+    (its sandbox workers and, through the workers' children counters, the programs they ran
+    and reaped)."""
+    stats: dict[int, tuple[int, float]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        stats[int(stat.parent.name)] = (int(fields[1]), ticks / os.sysconf("SC_CLK_TCK"))
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return stats.get(root, (0, 0.0))[1], sum(stats[p][1] for p in tree if p in stats)
+
+
 def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
     exe = str(Path(sys.executable).with_name("codeeval-rl"))
     keys = tmp / "keys.json"
@@ -53,7 +75,7 @@ def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen[bytes], str,
     with open(tmp / "serve.log", "wb") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen([exe, "serve", "--port", str(port), "--keys-file", str(keys), "--store",
                                  str(tmp / "store.db"), "--workers", str(workers)],
-                                stdout=subprocess.DEVNULL, stderr=log)
+                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     import urllib.request
 
@@ -138,6 +160,7 @@ def main() -> int:
     ap.add_argument("--no-in-process", action="store_true")
     args = ap.parse_args()
     proc = None
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="codeeval-bench-") as tmp:
         if args.url:
             url, key = args.url.rstrip("/"), args.key or os.environ.get("CODEEVAL_KEY", "")
@@ -145,7 +168,9 @@ def main() -> int:
             proc, url, key = start_server(Path(tmp), args.workers)
         try:
             asyncio.run(load(url, key, args.warmup, args.clients, 10**6))
+            cpu0 = tree_cpu_s(proc.pid) if proc is not None else (0.0, 0.0)
             lat, errors, wall, examples = asyncio.run(load(url, key, args.requests, args.clients, 0))
+            cpu1 = tree_cpu_s(proc.pid) if proc is not None else (float("nan"), float("nan"))
         finally:
             if proc is not None:
                 proc.send_signal(signal.SIGTERM)
@@ -154,8 +179,10 @@ def main() -> int:
         "http": {"requests": args.requests, "clients": args.clients, "workers": args.workers,
                  "per_s": round(args.requests / wall, 1), "p50_ms": round(statistics.median(lat) * 1000, 2),
                  "p99_ms": round(_pct(lat, 0.99) * 1000, 2), "max_ms": round(max(lat) * 1000, 2),
+                 "server_cpu_ms_per_request": round((cpu1[0] - cpu0[0]) / args.requests * 1000, 2),
+                 "server_and_sandbox_cpu_ms_per_request": round((cpu1[1] - cpu0[1]) / args.requests * 1000, 2),
                  "errors": errors, "error_examples": examples},
-        "load_before": os.getloadavg()[0],
+        "load_1min_before": round(load_before, 2),
     }
     if not args.no_in_process:
         result["in_process"] = in_process(args.requests, args.clients, args.workers)
