@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from codeeval_rl.errors import ConfigError
 
@@ -20,6 +20,7 @@ __all__ = [
     "CONFIG_DIR",
     "CodeQualitySettings",
     "EvaluationSettings",
+    "RewardModelSettings",
     "SandboxSettings",
     "Settings",
     "TrainSettings",
@@ -205,6 +206,24 @@ def load_evaluation_settings(path: str | os.PathLike[str] | None = None) -> Eval
     return _load_section(EvaluationSettings, path, "evaluation")
 
 
+class RewardModelSettings(Settings):
+    """``train.reward_model``: a trained reward model (``codeeval-rl rm train``) mixed into the
+    execution reward, ``reward = (1 - weight) * execution + weight * sigmoid(score)``; its
+    part, ``sigmoid(score)``, is logged as the reward component ``reward_model``
+    (:mod:`codeeval_rl.preference.reward_mix`)."""
+
+    path: str = Field(min_length=1)
+    """RM_DIR: a directory that loads with ``AutoModelForSequenceClassification`` (one output)."""
+    weight: float = Field(0.5, ge=0, le=1)
+    """The reward model's share of the reward; 0 logs its score without using it."""
+    batch_size: int = Field(16, ge=1)
+    """Inputs per reward-model forward pass."""
+    max_length: int = Field(1024, ge=2)
+    """Longer inputs keep their last this many tokens."""
+    device: str | None = None
+    """Where the reward model runs; default: the policy's device."""
+
+
 class TrainSettings(Settings):
     """The ``train:`` section of a training config (``codeeval-rl train --config FILE``)."""
 
@@ -301,3 +320,13 @@ class TrainSettings(Settings):
     """Model dtype (``float32``, ``bfloat16``...); default: as saved."""
     store: str = ""
     """Run store (SQLite path or SQLAlchemy URL); empty: ``output_dir/codeeval.db``."""
+    reward_model: RewardModelSettings | None = None
+    """``{path, weight}``: mix a reward model's score into the execution reward (GRPO, RLOO, PPO;
+    multi-turn's reward is its pass/fail, so it refuses one)."""
+
+    @field_validator("reward_model")
+    @classmethod
+    def _reward_model_fits(cls, value: RewardModelSettings | None, info: ValidationInfo) -> RewardModelSettings | None:
+        if value is not None and info.data.get("algorithm") == "multiturn":
+            raise ValueError("multi-turn training rewards pass/fail only; use grpo, rloo or ppo with a reward model")
+        return value

@@ -345,9 +345,14 @@ class Trainer:
     @contextmanager
     def session(self, scorer: Scorer, resume: bool, pipelined: bool = True) -> Iterator[AsyncRewards]:
         """Around a training loop: starts (or resumes) the run and yields its reward pool
-        (scoring beside generation when ``pipelined`` and ``async_rewards``). The pool is
+        (scoring beside generation when ``pipelined`` and ``async_rewards``; with
+        ``reward_model`` set, its score mixed into ``scorer``'s rewards). The pool is
         closed on every way out, and a run that raised (or was interrupted) is marked
         ``failed`` in the store."""
+        if self.settings.reward_model is not None:  # a learned reward mixed into the execution reward
+            from codeeval_rl.preference.reward_mix import mix_reward_model
+
+            scorer = mix_reward_model(scorer, self.settings.reward_model, self.accelerator.device)
         self.start(resume)
         rewards = AsyncRewards(scorer, workers=self.settings.reward_workers,
                                enabled=pipelined and self.pipelined_rewards)
