@@ -40,6 +40,7 @@ passing the evaluator / failing), ``tasks`` (tasks written).
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -233,12 +234,11 @@ def _failing(evaluator: Any, checked: Sequence[tuple[_Plan, Task]], progress: Pr
     for plan, task in checked:
         for code in (task.reference_solution, plan.cand.function.source):
             items.append((task, evaluator.completion_to_code(task, _fence(code))))
-    done = [0]
+    done = itertools.count(1)
 
     def tick(_i: int, _r: object) -> None:
-        done[0] += 1
         if progress is not None:
-            progress("check", done[0], len(items))
+            progress("check", next(done), len(items))
 
     results = evaluator.evaluate_many(items, tests="all", on_result=tick) if items else []
     out: list[set[str]] = []
@@ -386,7 +386,7 @@ def javascript_tasks(root: Path, *, seed: int = 0, limit: int | None = None, mut
         cands = list(found.candidates)
         pos = 0
         while pos < len(cands) and (limit is None or len(tasks) < limit):
-            size = _CHUNK if limit is None else max(2 * (limit - len(tasks)), 4)
+            size = _CHUNK if limit is None else limit - len(tasks)
             chunk = cands[pos:pos + size]
             pos += len(chunk)
             tasks.extend(_chunk(chunk, found, seed=seed, mutation_target=mutation_target, max_tests=max_tests,

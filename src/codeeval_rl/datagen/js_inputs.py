@@ -202,11 +202,8 @@ def _record(tok: list[str], pos: int) -> tuple[JsType, int]:
 
 
 # ---- inferring a type without JSDoc ---------------------------------------------------------------
-_STRING_METHODS = frozenset("toLowerCase toUpperCase trim trimStart trimEnd split charAt charCodeAt "
-                            "codePointAt padStart padEnd replace replaceAll startsWith endsWith "
-                            "localeCompare normalize repeat match matchAll search substring substr".split())
-_ARRAY_METHODS = frozenset("map filter reduce reduceRight forEach push pop shift unshift some every sort "
-                           "join flat flatMap find findIndex findLast splice reverse fill".split())
+_STRING_METHODS = frozenset(["toLowerCase", "toUpperCase", "trim", "trimStart", "trimEnd", "split", "charAt", "charCodeAt", "codePointAt", "padStart", "padEnd", "replace", "replaceAll", "startsWith", "endsWith", "localeCompare", "normalize", "repeat", "match", "matchAll", "search", "substring", "substr"])
+_ARRAY_METHODS = frozenset(["map", "filter", "reduce", "reduceRight", "forEach", "push", "pop", "shift", "unshift", "some", "every", "sort", "join", "flat", "flatMap", "find", "findIndex", "findLast", "splice", "reverse", "fill"])
 
 
 def _literal_type(text: str) -> JsType:
@@ -478,7 +475,7 @@ def make_inputs(params: Sequence[Param], callsites: Sequence[str], body: str, *,
                 varied[i] = pools[i][depth]
                 add(render(varied, rest_pool[:2]), "boundary")
     if rest is not None:
-        for n in range(0, 4):
+        for n in range(4):
             add(render(base, rest_pool[:n]), "boundary")
     attempts = 0
     while len(out) < limit and attempts < limit * 4:

@@ -150,9 +150,9 @@ def _edits(source: bytes):  # type: ignore[no-untyped-def]
             if cond is not None:
                 out.append((cond.start_byte, cond.end_byte, f"!({cond.text.decode('utf-8')})", "negation"))
         elif t == "number":
-            new = _number_plus_one(n.text.decode("utf-8"))
-            if new is not None:
-                out.append((n.start_byte, n.end_byte, new, "constant"))
+            bumped = _number_plus_one(n.text.decode("utf-8"))
+            if bumped is not None:
+                out.append((n.start_byte, n.end_byte, bumped, "constant"))
         elif t in ("true", "false"):
             out.append((n.start_byte, n.end_byte, "false" if t == "true" else "true", "constant"))
         elif t == "member_expression" and n.parent is not None and n.parent.type == "call_expression" \

@@ -5,18 +5,25 @@ The driver reads a JSON job on stdin and prints one tagged JSON line per item. E
 in a **fresh** ``vm`` context (its own globals, as a test program has its own process),
 defined by compiling the subject (helpers + function) once and running it in the context, with
 a per-call wall-clock ``timeout`` (:data:`CALL_TIMEOUT_MS`: an infinite loop is stopped and
-reported, not fatal); an input on which the original spends more than :data:`SLOW_CPU_MS` of
-CPU time is not used. The contexts
+reported, not fatal; a timeout without the CPU time to match is retried); an input on which
+the original spends more than :data:`SLOW_CPU_MS` of CPU time is not used. The contexts
 hold the ECMAScript globals and node's URL, URLSearchParams, TextEncoder, TextDecoder, atob,
 btoa and structuredClone; no ``require``, ``process`` or ``console``.
 
+Slices: a program stops at the first item boundary after about 60% of the sandbox's
+``yield_after_s`` (150 ms by default) and says where to go on; the next round of the same
+batch starts a fresh program there. Short programs keep their normal CPU priority, so a busy
+host slows them down but does not starve them. A program that dies (out of memory) goes on
+from the item after the one it was running, which is recorded as crashed. Rounds, crashes
+and the time of a whole run are bounded; items left over have no record.
+
 Oracle (:func:`run_oracle`)
-    One program per function holds all its inputs; it runs **twice** (two programs of one
-    ``run_many`` batch) and an input is kept only when both runs froze the same outcome.
-    Coverage: V8 precise block coverage (``inspector`` ``Profiler.startPreciseCoverage`` with
-    ``callCount`` and ``detailed``), taken after each call; a *block* is a statement or a branch
-    expression of the function (:func:`coverage_points`) and it is covered when the innermost
-    V8 range around its start has a count above 0.
+    Every function's inputs run **twice** (two independent series of programs in the same
+    batches) and an input is kept only when both runs froze the same outcome. Coverage: V8
+    precise block coverage (``inspector`` ``Profiler.startPreciseCoverage`` with ``callCount``
+    and ``detailed``), taken after each call; a *block* is a statement or a branch expression
+    of the function (:func:`coverage_points`) and it is covered when the innermost V8 range
+    around its start has a count above 0.
 
 Freezing (the driver's ``lit``)
     A result must be written as a JavaScript expression that ``assert.deepStrictEqual``
@@ -27,13 +34,12 @@ Freezing (the driver's ``lit``)
     refused), and, converted explicitly, ``Map`` (``new Map([[k, v], ...])``), ``Set``
     (``new Set([...])``) and ``Date`` (``new Date(<ms>)``). Refused, with the reason: functions,
     symbols, class instances, array subclasses, sparse arrays, null-prototype objects,
-    proxies, cycles, nesting deeper than 40 and literals longer than
-    :data:`MAX_LITERAL` characters. A result holding a non-integer number (and no Map, Set or
-    Date) is marked ``float``: its test compares within a tolerance; so is one holding an integer
-beyond 2**53 (floating-point results that only look like integers). A result whose
-non-integer numbers all appear literally in the arguments (values passed through) stays
-``exact``. A generator's result is
-    its values, consumed up to 1000 (``iterable``).
+    proxies, cycles, nesting deeper than 40 and literals longer than :data:`MAX_LITERAL`
+    characters. A result holding a non-integer number (and no Map, Set, Date or bigint) is
+    marked ``float``: its test compares within a tolerance; so is one holding an integer beyond
+    2**53 (floating-point results that only look like integers). A result whose non-integer
+    numbers all appear literally in the arguments (values passed through) stays ``exact``. A
+    generator's result is its values, consumed up to 1000 (``iterable``).
 
 Errors
     A thrown error becomes a ``raise`` outcome only when the function throws it itself: the
@@ -45,18 +51,18 @@ Errors
     class or a helper class, else the error's ``name`` (matched by name in the test).
 
 Mutants (:func:`run_mutants`)
-    One program per function: the original first, run against every check (a check the
-    original fails is dropped), then each mutant against the kept checks, stopping at the
-    first failure (killed), and, when it survives them, against every extra check (which of
-    them kill it). A check fails when it throws, including a timeout. Runs cut short by a crash
-    (out of memory) resume after the item that crashed (which counts as failed: a crash fails
-    a test); a time budget bounds each program, and mutants left over count as survivors.
+    Per function, the original first, run against every check (a check the original fails is
+    dropped), then each mutant against the kept checks, stopping at the first failure
+    (killed), and, when it survives them, against every extra check (which of them kill it).
+    A check fails when it throws, including a timeout. A crash counts as a kill (a crash fails
+    a test); mutants left without a record count as survivors.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,9 +75,9 @@ from codeeval_rl.types import Limits, Program
 __all__ = [
     "BUILTIN_ERRORS",
     "CALL_TIMEOUT_MS",
-    "SLOW_CPU_MS",
     "DRIVER",
     "MAX_LITERAL",
+    "SLOW_CPU_MS",
     "MutantRun",
     "OracleResult",
     "coverage_points",
@@ -82,24 +88,26 @@ __all__ = [
 MAX_LITERAL = 2000
 """Longest expected value (characters) written into a test."""
 
-CALL_TIMEOUT_MS = 1000
+CALL_TIMEOUT_MS = 250
 """Wall-clock limit of one call in the driver (the original on one input; one check on one
-mutant), which stops infinite loops. It is generous because the sandbox moves long runs to
-the idle CPU class, where a loaded host slows them down."""
+mutant), which stops infinite loops. After a timeout the program ends (the sandbox has
+probably moved it to the idle CPU class) and a fresh one goes on. A timeout with less than
+half of it in CPU time was starved by a busy host, not looping: unless the item came first
+in its program, a fresh program tries it again. A mutant that is correct but slower than
+this is counted as killed (the evaluator would give it ``test_timeout``)."""
 
-SLOW_CPU_MS = 250
+SLOW_CPU_MS = 100
 """An input on which the original spends more CPU time than this is not used (its tests
 would be slow)."""
-
-BUDGET_MS = 45_000
-"""Time one driver program may spend before it reports the rest as not run."""
 
 BUILTIN_ERRORS = frozenset({"Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError",
                             "EvalError", "URIError", "AggregateError"})
 
 _TAG = "@@CEJS"
-_LIMITS = Limits(wall_time_s=90.0, memory_mb=1024, output_bytes=8 << 20)
-_ROUNDS = 4
+_LIMITS = Limits(wall_time_s=60.0, memory_mb=1024, output_bytes=8 << 20)
+_MAX_ROUNDS = 200
+_MAX_CRASHES = 4
+_RUN_BUDGET_S = 600.0
 
 DRIVER = r"""'use strict';
 const vm = require('vm');
@@ -109,13 +117,20 @@ const job = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 const emit = (o) => process.stdout.write(job.tag + ' ' + JSON.stringify(o) + '\n');
 const EXTRA = { URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa, structuredClone };
 const fresh = (withAssert) => vm.createContext(withAssert ? Object.assign({ assert }, EXTRA) : Object.assign({}, EXTRA));
-const deadline = Date.now() + job.budgetMs;
+const started = Date.now();
+// Stop after the slice (at an item boundary) and let the host start a fresh program for the
+// rest: short programs never reach the sandbox's move to the idle CPU class.
+const sliceOver = (i) => i > job.start && Date.now() - started > job.sliceMs;
 class Unusable { constructor(why) { this.why = why; } }
 const describe = (e) => {
   try { return (e && e.name ? e.name + ': ' : '') + String(e && e.message !== undefined ? e.message : e).slice(0, 200); }
   catch (_) { return 'an unprintable value'; }
 };
 const isTimeout = (e) => e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+const cpuMs = (since) => { const d = process.cpuUsage(since); return (d.user + d.system) / 1000; };
+// A timeout after less than half the limit in CPU time: the host was busy, not the code.
+// Unless the item came first in its program, the program stops and a fresh one tries it again.
+const starved = (cpu) => cpuMs(cpu) < job.timeoutMs / 2;
 
 function literal(v, ctx) {
   const P = vm.runInContext('({O: Object.prototype, A: Array.prototype, M: Map.prototype, S: Set.prototype, D: Date.prototype})', ctx);
@@ -228,10 +243,7 @@ function oracle() {
   catch (e) { emit({ fatal: 'the function does not compile: ' + describe(e) }); return; }
   const starts = lineStarts(job.subject);
   for (let i = job.start; i < job.inputs.length; i++) {
-    if (Date.now() > deadline) { emit({ i, o: 'unusable', v: 'the time budget ran out' }); continue; }
-    const ctx = fresh(false);
-    try { subject.runInContext(ctx, { timeout: job.timeoutMs }); }
-    catch (e) { emit({ i, o: 'unusable', v: 'defining the function failed: ' + describe(e) }); continue; }
+    if (sliceOver(i)) { emit({ more: i }); return; }
     const call = job.entry + '(' + job.inputs[i] + ')';
     const code = job.generator
       ? '(() => { const out = []; for (const v of ' + call + ') { if (out.length >= 1000) return "__ce_too_long__"; out.push(v); } return out; })()'
@@ -239,18 +251,36 @@ function oracle() {
     let script;
     try { script = new vm.Script(code, { filename: 'ce_call.js' }); }
     catch (e) { emit({ i, o: 'unusable', v: 'the arguments do not parse' }); continue; }
-    post('Profiler.takePreciseCoverage');
-    let value, threw = false, err;
-    const cpu = process.cpuUsage();
-    try { value = script.runInContext(ctx, { timeout: job.timeoutMs }); } catch (e) { threw = true; err = e; }
-    const spent = process.cpuUsage(cpu);
-    const c = covered(post('Profiler.takePreciseCoverage'), job.points);
+    const cpu0 = process.cpuUsage();
+    const r = (() => {
+      const ctx = fresh(false);
+      try { subject.runInContext(ctx, { timeout: job.timeoutMs }); }
+      catch (e) { return { threw: true, err: e, defining: true }; }
+      post('Profiler.takePreciseCoverage');
+      const cpu = process.cpuUsage();
+      try {
+        const value = script.runInContext(ctx, { timeout: job.timeoutMs });
+        return { ctx, value, spent: cpuMs(cpu), cov: post('Profiler.takePreciseCoverage') };
+      } catch (e) {
+        return { ctx, threw: true, err: e, spent: cpuMs(cpu), cov: post('Profiler.takePreciseCoverage') };
+      }
+    })();
+    const timedOut = r.threw && isTimeout(r.err);
+    if (timedOut && i > job.start && starved(cpu0)) { emit({ more: i }); return; }
+    if (r.defining) {
+      emit({ i, o: 'unusable', v: 'defining the function failed: ' + describe(r.err) });
+      if (timedOut) { emit({ more: i + 1 }); return; }
+      continue;
+    }
+    const { ctx, value, threw, err } = r;
+    const c = covered(r.cov, job.points);
     let rec;
-    if ((spent.user + spent.system) / 1000 > job.slowMs) {
+    if (threw && isTimeout(err)) {
+      rec = { o: 'unusable', v: 'timeout' };
+    } else if (r.spent > job.slowMs) {
       rec = { o: 'unusable', v: 'slow: more than ' + job.slowMs + ' ms of CPU' };
     } else if (threw) {
-      if (isTimeout(err)) rec = { o: 'unusable', v: 'timeout' };
-      else if (err === null || (typeof err !== 'object' && typeof err !== 'function')) rec = { o: 'unusable', v: 'throws a non-Error value' };
+      if (err === null || (typeof err !== 'object' && typeof err !== 'function')) rec = { o: 'unusable', v: 'throws a non-Error value' };
       else if (!vm.runInContext('Error.prototype', ctx).isPrototypeOf(err)) rec = { o: 'unusable', v: 'throws a non-Error value' };
       else if (!thrownHere(err, starts)) rec = { o: 'unusable', v: 'the runtime throws ' + describe(err) };
       else {
@@ -265,32 +295,44 @@ function oracle() {
       catch (e) { rec = { o: 'unusable', v: e instanceof Unusable ? e.why : 'freezing failed: ' + describe(e) }; }
     }
     emit(Object.assign({ i, c }, rec));
+    if (timedOut) { emit({ more: i + 1 }); return; }  // this program may have lost its priority
   }
   emit({ end: true });
 }
 
 function mutants() {
   const checks = job.checks.map((c) => { try { return new vm.Script('{\n' + c + '\n}', { filename: 'ce_check.js' }); } catch (e) { return null; } });
-  const passes = (script, j) => {
-    if (!checks[j]) return false;
+  // 'pass', 'fail', 'timeout' (a failure) or 'starved' (a timeout without the CPU time to match)
+  const verdict = (script, j) => {
+    if (!checks[j]) return 'fail';
     const ctx = fresh(true);
+    const cpu = process.cpuUsage();
     try {
       script.runInContext(ctx, { timeout: job.timeoutMs });
       checks[j].runInContext(ctx, { timeout: job.timeoutMs });
-      return true;
-    } catch (e) { return false; }
+      return 'pass';
+    } catch (e) {
+      if (!isTimeout(e)) return 'fail';
+      return starved(cpu) ? 'starved' : 'timeout';
+    }
   };
   for (let i = job.start; i < job.mutants.length; i++) {
-    if (Date.now() > deadline) { emit({ i, skipped: true }); continue; }
+    if (sliceOver(i)) { emit({ more: i }); return; }
     let script;
     try { script = new vm.Script(job.context + job.mutants[i], { filename: 'ce_subject.js' }); }
     catch (e) { emit({ i, valid: false }); continue; }
     const failed = [];
-    let killedByKept = false;
-    for (let j = 0; j < checks.length && !(i > 0 && killedByKept); j++) {
-      if (!passes(script, j)) { failed.push(j); if (j < job.kept) killedByKept = true; }
+    let killedByKept = false, timedOut = false;
+    for (let j = 0; j < checks.length && !(i > 0 && (killedByKept || timedOut)); j++) {
+      const v = verdict(script, j);
+      if (v === 'starved' && i > job.start) { emit({ more: i }); return; }
+      if (v === 'pass') continue;
+      failed.push(j);
+      if (j < job.kept) killedByKept = true;
+      timedOut = v !== 'fail';
     }
     emit({ i, valid: true, failed });
+    if (timedOut && i > 0) { emit({ more: i + 1 }); return; }  // this program may have lost its priority
   }
   emit({ end: true });
 }
@@ -370,10 +412,18 @@ def _program(job: Mapping[str, Any], start: int) -> Program:
     return Program(language="javascript", source=DRIVER, stdin=json.dumps({**job, "start": start}))
 
 
-def _records(stdout: str) -> tuple[dict[int, dict[str, Any]], bool, str]:
-    """Item records, whether the end line came, and a fatal message."""
-    items: dict[int, dict[str, Any]] = {}
-    end, fatal = False, ""
+@dataclass
+class _Output:
+    items: dict[int, dict[str, Any]]
+    end: bool = False
+    more: int | None = None
+    fatal: str = ""
+
+
+def _records(stdout: str) -> _Output:
+    """The item records of one program, and how it ended (``end``, ``more``: the item to go on
+    from, or a ``fatal`` message)."""
+    out = _Output(items={})
     for line in stdout.split("\n"):
         if not line.startswith(_TAG + " "):
             continue
@@ -382,49 +432,65 @@ def _records(stdout: str) -> tuple[dict[int, dict[str, Any]], bool, str]:
         except ValueError:
             continue
         if rec.get("end"):
-            end = True
+            out.end = True
+        elif isinstance(rec.get("more"), int):
+            out.more = rec["more"]
         elif "fatal" in rec:
-            fatal = str(rec["fatal"])
+            out.fatal = str(rec["fatal"])
         elif isinstance(rec.get("i"), int):
-            items[rec["i"]] = rec
-    return items, end, fatal
+            out.items[rec["i"]] = rec
+    return out
+
+
+def _slice_ms(sandbox: Any) -> int:
+    """How long one driver program may work: well under the sandbox's ``yield_after_s``."""
+    settings = getattr(sandbox, "settings", None)
+    if settings is None or not hasattr(settings, "yield_after_s"):
+        return 150
+    y = settings.yield_after_s
+    return 60_000 if y is None else max(50, int(y * 1000 * 0.6))
 
 
 def _run_jobs(sandbox: Any, jobs: Sequence[Mapping[str, Any]], sizes: Sequence[int],
               crashed: Callable[[str], dict[str, Any]],
               progress: Callable[[int, int], None] | None = None) -> list[tuple[dict[int, dict[str, Any]], str]]:
-    """Run each job to completion, resuming after crashes; per job: its item records and a
-    fatal message ("" when none)."""
+    """Run each job to completion in slices (one batch per round, every pending job in it),
+    going on after a crash from the next item (the crashed one gets ``crashed(reason)``); per
+    job: its item records and a fatal message ("" when none). Bounded by :data:`_MAX_ROUNDS`
+    rounds, :data:`_MAX_CRASHES` crashes per job and :data:`_RUN_BUDGET_S` seconds: items
+    left over have no record."""
     results: list[dict[int, dict[str, Any]]] = [{} for _ in jobs]
     fatal = [""] * len(jobs)
+    crashes = [0] * len(jobs)
+    slice_ms = _slice_ms(sandbox)
     pending = [(k, 0) for k in range(len(jobs)) if sizes[k] > 0]
-    for round_ in range(_ROUNDS):
-        if not pending:
+    total = sum(sizes)
+    stop = time.monotonic() + _RUN_BUDGET_S
+    for _ in range(_MAX_ROUNDS):
+        if not pending or time.monotonic() > stop:
             break
-        done = [0]
-
-        def tick(_i: int, _r: object, total: int = len(pending)) -> None:
-            done[0] += 1
-            if progress is not None:
-                progress(done[0], total)
-
-        runs = sandbox.run_many([_program(jobs[k], s) for k, s in pending], _LIMITS, on_result=tick)
+        programs = [_program({**jobs[k], "sliceMs": slice_ms}, s) for k, s in pending]
+        runs = sandbox.run_many(programs, _LIMITS)
         nxt: list[tuple[int, int]] = []
         for (k, start), run in zip(pending, runs):
-            items, end, msg = _records(run.stdout)
-            results[k].update(items)
-            if msg:
-                fatal[k] = msg
-                continue
-            if end:
-                continue
-            reached = max([start - 1, *items])
-            reason = run.reason or run.status.value
-            if reached + 1 < sizes[k]:
-                results[k][reached + 1] = crashed(reason)
-            if reached + 2 < sizes[k] and round_ + 1 < _ROUNDS:
-                nxt.append((k, reached + 2))
+            out = _records(run.stdout)
+            results[k].update(out.items)
+            if out.fatal:
+                fatal[k] = out.fatal
+            elif out.more is not None and out.more > start:
+                if out.more < sizes[k]:
+                    nxt.append((k, out.more))
+            elif not out.end:
+                reached = max([start - 1, *out.items])
+                if reached + 1 < sizes[k]:
+                    results[k][reached + 1] = crashed(run.reason or run.status.value)
+                crashes[k] += 1
+                if reached + 2 < sizes[k] and crashes[k] < _MAX_CRASHES:
+                    nxt.append((k, reached + 2))
         pending = nxt
+        if progress is not None:
+            done = sum(len(r) for r in results) + sum(sizes[k] for k in range(len(jobs)) if fatal[k])
+            progress(min(done, total), total)
     return [(results[k], fatal[k]) for k in range(len(jobs))]
 
 
@@ -512,8 +578,7 @@ def run_oracle(sandbox: Any, work: Sequence[tuple[JsCandidate, Sequence[JsInput]
             "points": [u16[a] for a, _ in blocks],
             "throwRanges": [[u16[a], u16[b]] for a, b in _ranges(subject, frozenset({"throw_statement"}))],
             "classRanges": [[u16[a], u16[b]] for a, b in _ranges(subject, frozenset({"class_body"}))],
-            "timeoutMs": CALL_TIMEOUT_MS, "slowMs": SLOW_CPU_MS, "budgetMs": BUDGET_MS,
-            "maxLiteral": MAX_LITERAL,
+            "timeoutMs": CALL_TIMEOUT_MS, "slowMs": SLOW_CPU_MS, "maxLiteral": MAX_LITERAL,
         }
         for _ in range(2):
             jobs.append(job)
@@ -542,7 +607,7 @@ class MutantRun:
     ``original_failures``: checks the original fails here (to be dropped). ``mutants``: per
     mutant (in order), ``None`` when it does not compile (not counted), else the indices of
     the checks that kill it (for a mutant killed by a kept check, that first check only; a
-    mutant the time budget left unrun has an empty set: a survivor)."""
+    mutant left without a record has an empty set: a survivor)."""
 
     original_failures: frozenset[int]
     mutants: tuple[frozenset[int] | None, ...]
@@ -558,14 +623,14 @@ def run_mutants(sandbox: Any, work: Sequence[tuple[str, str, Sequence[str], Sequ
         prefix = f"{context}\n" if context else ""
         jobs.append({"mode": "mutants", "tag": _TAG, "context": prefix,
                      "mutants": [original, *mutant_sources], "checks": list(checks), "kept": kept,
-                     "timeoutMs": CALL_TIMEOUT_MS, "budgetMs": BUDGET_MS})
+                     "timeoutMs": CALL_TIMEOUT_MS})
         sizes.append(1 + len(mutant_sources))
     runs = _run_jobs(sandbox, jobs, sizes, lambda why: {"valid": True, "failed": [-1], "crashed": why}, progress)
     out = []
-    for (records, fatal), (_, _, mutant_sources, checks, _) in zip(runs, work):
+    for (records, _), (_, _, mutant_sources, checks, _) in zip(runs, work):
         first = records.get(0, {})
         usable = first.get("valid") and not first.get("crashed")
-        original = frozenset(first.get("failed", ())) if usable else frozenset(range(len(checks)))
+        failing = frozenset(first.get("failed", ())) if usable else frozenset(range(len(checks)))
         per: list[frozenset[int] | None] = []
         for i in range(1, 1 + len(mutant_sources)):
             rec = records.get(i)
@@ -575,5 +640,5 @@ def run_mutants(sandbox: Any, work: Sequence[tuple[str, str, Sequence[str], Sequ
                 per.append(None)
             else:
                 per.append(frozenset(int(j) for j in rec.get("failed", ())))
-        out.append(MutantRun(original_failures=original, mutants=tuple(per)))
+        out.append(MutantRun(original_failures=failing, mutants=tuple(per)))
     return out

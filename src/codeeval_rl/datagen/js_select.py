@@ -120,6 +120,8 @@ structuredClone)."""
 
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "generator_function"})
 _DECLS = frozenset({"function_declaration", "generator_function_declaration"})
+_FUNCTION_NODES = frozenset({"function_expression", "function_declaration", "generator_function",
+                             "generator_function_declaration", "arrow_function", "method_definition"})
 
 
 def _language():  # type: ignore[no-untyped-def]
@@ -411,9 +413,7 @@ def _import_names(stmt) -> list[str]:  # type: ignore[no-untyped-def]
     """The local names an ``import`` statement binds."""
     out: list[str] = []
     for n in _walk(stmt):
-        if n.type == "import_clause":
-            out.extend(_text(c) for c in n.named_children if c.type == "identifier")
-        elif n.type == "namespace_import":
+        if n.type == "import_clause" or n.type == "namespace_import":
             out.extend(_text(c) for c in n.named_children if c.type == "identifier")
         elif n.type == "import_specifier":
             local = n.child_by_field_name("alias") or n.child_by_field_name("name")
@@ -528,10 +528,8 @@ def _impurity(node, allow_this: bool) -> Skip | None:  # type: ignore[no-untyped
             return Skip("jsx", "uses JSX")
         if t == "import":
             return Skip("imports another module", "uses import()")
-        if t in ("function_expression", "function_declaration", "generator_function",
-                 "generator_function_declaration", "arrow_function", "method_definition") and n is not node:
-            if any(c.type == "async" for c in n.children):
-                return Skip("async", "defines an async function")
+        if t in _FUNCTION_NODES and n is not node and any(c.type == "async" for c in n.children):
+            return Skip("async", "defines an async function")
         if t == "identifier":
             name = _text(n)
             if name == "require" and name not in declared:
@@ -723,9 +721,9 @@ def _helper_statement(d: _Def) -> str:
 def _closure(entry: _Entry, defs: Mapping[str, _Def], twice: set[str]) -> tuple[list[_Def], Skip | None]:
     """The helpers ``entry`` reaches (source order), or the reason it cannot travel alone."""
     seen: dict[str, _Def] = {}
-    todo = [(entry.fn, entry.name)]
+    todo = [entry.fn]
     while todo:
-        node, owner = todo.pop()
+        node = todo.pop()
         for name in sorted(_used(node)):
             if name == entry.name or name in seen:
                 continue
@@ -748,7 +746,7 @@ def _closure(entry: _Entry, defs: Mapping[str, _Def], twice: set[str]) -> tuple[
             if problem is not None:
                 return [], Skip(problem.category, f"its helper {name} {problem.detail}")
             seen[name] = d
-            todo.append((d.node, name))
+            todo.append(d.node)
     return sorted(seen.values(), key=lambda d: d.start), None
 
 
