@@ -239,7 +239,7 @@ def _resolve(annotation: str) -> Any:
 
 
 def param_types(fn: SourceFunction, sites: Sequence[str] = ()) -> dict[str, Any]:
-    """Parameter name -> type object (or ``None`` when unknown), from the annotation, the
+    """Parameter name -> type object (``typing.Any`` when unknown), from the annotation, the
     default value, the docstring, then the literals at call sites (rules in the module
     docstring)."""
     out: dict[str, Any] = {}
@@ -264,7 +264,7 @@ def param_types(fn: SourceFunction, sites: Sequence[str] = ()) -> dict[str, Any]
             t = seen.get(p.name)
         if p.kind == "varargs" and t is not None:
             t = t if t is not tuple else None
-        out[p.name] = t
+        out[p.name] = typing.Any if t is None else t
     return out
 
 
@@ -300,7 +300,8 @@ _BOUNDARY: dict[type, tuple[Any, ...]] = {
     bytes: (b"", b"a", b"\x00\xff", b"hello"),
     complex: (0j, 1 + 2j),
 }
-_UNKNOWN = ("", "a", "hello world", "Hello_World", 0, 1, -1, 5, 100, [], [1, 2, 3], None)
+_UNKNOWN = ("", "a", "hello world", "Hello_World", "a,b;c", 0, 1, -1, 5, 100, 2.5, True, None, [], [1, 2, 3],
+            [3, 1, 2, 1], ["a", "b"], (1, 2), {"a": 1, "b": 2}, {})
 
 
 def boundary_values(t: Any) -> tuple[Any, ...]:
@@ -340,7 +341,7 @@ def boundary_values(t: Any) -> tuple[Any, ...]:
 def _hypothesis_values(t: Any, n: int) -> list[Any]:
     """``n`` values of type ``t`` drawn by Hypothesis; ``derandomize`` makes the draw the
     same on every run (the seed acts later, when rows are combined)."""
-    if t is None or n <= 0:
+    if t is None or t is typing.Any or n <= 0:
         return []
     try:
         from hypothesis import HealthCheck, Phase, given, settings
