@@ -19,7 +19,11 @@ preference (an earlier source wins a tie when stage 3 picks tests):
    expression; an integer ``n`` gives ``n - 1``, ``n`` and ``n + 1``), for parameters of
    those types; they reach branches that generic values rarely do (a port suffix, a
    trailing dot);
-5. ``boundary``: boundary values of those types (``0``, ``-1``, ``''``, ``[]``, ``None`` for
+5. ``boundary``: boundary values of those types; a parameter annotated with one of the
+   module's dataclasses or ``NamedTuple``/``namedtuple`` types gets constructor calls
+   (``Point(x=0, y=1)``) whose fields take the boundary values of their own types, as
+   Hypothesis' ``builds`` would draw them, written as source so that the class only ever runs
+   in the sandbox (``0``, ``-1``, ``''``, ``[]``, ``None`` for
    optional parameters...); a parameter of unknown type gets a mix of strings and integers,
    and stage 3 drops the inputs the function refuses with ``TypeError``.
 
@@ -384,6 +388,73 @@ def _round_trips(value: Any) -> str | None:
     return text if back == value and type(back) is type(value) else None
 
 
+# ---- objects of the module's own record classes
+
+
+def record_classes(context_code: str) -> dict[str, list[tuple[str, str]]]:
+    """The dataclasses, ``NamedTuple`` classes and ``namedtuple(...)`` types defined in
+    ``context_code``: class name -> ``(field, annotation text)`` in order. Read from the
+    source, never by running it."""
+    try:
+        tree = ast.parse(context_code)
+    except SyntaxError:
+        return {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            is_record = any(_dotted_name(d).split(".")[-1] == "dataclass" for d in node.decorator_list) or any(
+                _dotted_name(b).split(".")[-1] == "NamedTuple" for b in node.bases)
+            if not is_record:
+                continue
+            fields = [(st.target.id, ast.unparse(st.annotation)) for st in node.body
+                      if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and st.value is None
+                      and not ast.unparse(st.annotation).startswith(("ClassVar", "typing.ClassVar"))]
+            if fields:
+                out[node.name] = fields
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Call) and _dotted_name(node.value.func).split(".")[-1] == "namedtuple" \
+                and len(node.value.args) >= 2:
+            try:
+                spec = ast.literal_eval(node.value.args[1])
+            except (ValueError, SyntaxError, TypeError):
+                continue
+            names = spec.replace(",", " ").split() if isinstance(spec, str) else list(spec)
+            if names and all(isinstance(n, str) and n.isidentifier() for n in names):
+                out[node.targets[0].id] = [(n, "") for n in names]
+    return out
+
+
+def _dotted_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted_name(node.value)}.{node.attr}"
+    return ""
+
+
+def record_values(name: str, fields: Sequence[tuple[str, str]], rng: random.Random, n: int = 8) -> list[str]:
+    """``n`` constructor calls ``Name(field=value, ...)`` of a record class, each field from
+    the boundary values of its annotated type (as Hypothesis' ``builds`` would draw them,
+    but written as source so that the call runs only in the sandbox)."""
+    pools = []
+    for _field, annotation in fields:
+        t = _resolve(annotation) if annotation else None
+        values = [text for v in boundary_values(t if t is not None else typing.Any)
+                  if (text := _round_trips(v)) is not None]
+        pools.append(values or ["None"])
+    calls = []
+    for k in range(n * 3):
+        picks = [pool[0] if k == 0 else rng.choice(pool) for pool in pools]
+        text = f"{name}(" + ", ".join(f"{f}={v}" for (f, _), v in zip(fields, picks, strict=True)) + ")"
+        if text not in calls:
+            calls.append(text)
+        if len(calls) >= n:
+            break
+    return calls
+
+
 # ---- the function's own constants
 
 
@@ -466,10 +537,15 @@ def make_inputs(fn: SourceFunction, sites: CallSites, *, seed: int = 0, max_inpu
     types = param_types(fn, site_calls)
     params = [p for p in fn.params if p.kind in ("positional", "keyword", "varargs")]
     literals = literal_values(fn.source)
+    records = record_classes(fn.context_code)
     pools: dict[str, list[tuple[str, str]]] = {}
     for p in params:
         t = types.get(p.name)
         pool: list[tuple[str, str]] = []
+        record = p.annotation.strip().strip("'\"")
+        if record in records:
+            pools[p.name] = [(text, "boundary") for text in record_values(record, records[record], rng)]
+            continue
         for v in literals.get(t, []) if t in (str, int) else []:
             text = _round_trips(v)
             if text is not None:
