@@ -180,20 +180,18 @@ def walk_python(root: Path) -> TreeFiles:
 
 
 def _defined_names(stmt: ast.stmt) -> set[str]:
+    """The module-level names a top-level statement binds (for an ``if``/``try`` block, every
+    name bound anywhere inside it: a slight over-approximation)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {stmt.name}
     names: set[str] = set()
     for node in ast.walk(stmt):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
-        elif isinstance(node, ast.alias):
-            if node.name != "*":
-                names.add(node.asname or node.name.split(".")[0])
-        if node is not stmt and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-    # Only the statement's own bindings count, not names bound inside nested functions.
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {stmt.name}
+        elif isinstance(node, ast.alias) and node.name != "*":
+            names.add(node.asname or node.name.split(".")[0])
     return names
 
 

@@ -138,9 +138,9 @@ class CallSites:
 def _module_literals(tree: ast.Module) -> dict[str, ast.AST]:
     out: dict[str, ast.AST] = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            if _literal(stmt.value):
-                out[stmt.targets[0].id] = stmt.value
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and _literal(stmt.value)):
+            out[stmt.targets[0].id] = stmt.value
     return out
 
 
@@ -206,8 +206,8 @@ _SAFE_TYPE_NAMES: dict[str, Any] = {
     "list": list, "dict": dict, "tuple": tuple, "set": set, "frozenset": frozenset, "None": None,
     "Decimal": decimal.Decimal, "Fraction": fractions.Fraction, "date": datetime.date,
     "datetime": datetime.datetime, "timedelta": datetime.timedelta,
-    "Any": typing.Any, "Optional": typing.Optional, "Union": typing.Union, "List": typing.List,
-    "Dict": typing.Dict, "Tuple": typing.Tuple, "Set": typing.Set, "FrozenSet": typing.FrozenSet,
+    "Any": typing.Any, "Optional": typing.Optional, "Union": typing.Union, "List": list,
+    "Dict": dict, "Tuple": tuple, "Set": set, "FrozenSet": frozenset,
     "Sequence": typing.Sequence, "Iterable": typing.Iterable, "Mapping": typing.Mapping,
     "Text": str, "AnyStr": str,
 }
@@ -236,7 +236,7 @@ def _resolve(annotation: str) -> Any:
                                  ast.BitOr, ast.Constant, ast.List)):
             return None
     try:
-        value = eval(compile(tree, "<annotation>", "eval"), {"__builtins__": {}}, dict(_SAFE_TYPE_NAMES))  # noqa: S307
+        value = eval(compile(tree, "<annotation>", "eval"), {"__builtins__": {}}, dict(_SAFE_TYPE_NAMES))
     except Exception:  # noqa: BLE001 - any failure means "unknown type"
         return None
     return value
@@ -313,7 +313,7 @@ def boundary_values(t: Any) -> tuple[Any, ...]:
     if t in _BOUNDARY:
         return _BOUNDARY[t]
     if t is decimal.Decimal:
-        return (decimal.Decimal("0"), decimal.Decimal("1.5"), decimal.Decimal("-2.25"))
+        return (decimal.Decimal(0), decimal.Decimal("1.5"), decimal.Decimal("-2.25"))
     if t is fractions.Fraction:
         return (fractions.Fraction(0), fractions.Fraction(1, 3), fractions.Fraction(-7, 2))
     origin = typing.get_origin(t)
@@ -357,7 +357,7 @@ def _hypothesis_values(t: Any, n: int) -> list[Any]:
         strategy = st.from_type(t)
     except (HypothesisException, TypeError, ValueError, NotImplementedError):
         return []
-    if t is str or t is typing.Optional[str]:
+    if t is str or t == str | None:
         text = st.text(st.characters(min_codepoint=32, max_codepoint=0x24F), max_size=24)
         strategy = text if t is str else st.none() | text
     drawn: list[Any] = []

@@ -266,7 +266,8 @@ class _Runner:
         from codeeval_rl.config import EvaluationSettings
         from codeeval_rl.evaluation import Evaluator
 
-        base = dict(shaping="binary", quality_weight=0.0, efficiency_weight=0.0, deduplicate=False)
+        base: dict[str, Any] = {"shaping": "binary", "quality_weight": 0.0, "efficiency_weight": 0.0,
+                                "deduplicate": False}
         self.settings = settings
         self.sandbox = sandbox
         self.checker = Evaluator(EvaluationSettings(test_timeout=settings.test_timeout, **base), sandbox=sandbox)
