@@ -475,9 +475,9 @@ class Sandbox:
 
         def spawn() -> None:
             t = threading.Thread(target=feed, name="codeeval-sandbox-feed", daemon=True)
-            with lock:
+            with lock:  # started before the joining loop can see it (joining an unstarted thread raises)
                 threads.append(t)
-            t.start()
+                t.start()
 
         def feed() -> None:
             while True:
