@@ -170,6 +170,112 @@ def rm_train_command(
         typer.echo(json.dumps(asdict(result), indent=2))
 
 
+def _report_path(output: Path) -> Path:
+    return output.with_name(output.stem + ".report.json")
+
+
+def _rho(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
+
+
+@dpo_app.command("pairs")
+def dpo_pairs_command(
+    model: Annotated[str, typer.Option("--model", help="Local path (or cached hub id) of the causal LM.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Task file or dataset name.")],
+    output: Annotated[Path, typer.Option("--output", help="Pairs JSONL; the verification report goes beside it.")],
+    codes: Annotated[int, typer.Option("--codes", help="Programs sampled per task.")] = 15,
+    tests: Annotated[int, typer.Option("--tests", help="Most model-written tests kept per task.")] = 15,
+    tests_from: Annotated[str, typer.Option("--tests-from", help="model, task (the task's tests) or both.")] = "model",
+    task_tests: Annotated[str, typer.Option("--task-tests", help="Which task tests are borrowed: public or all.")] = "public",
+    test_samples: Annotated[int, typer.Option("--test-samples", help="Test-writing replies per task.")] = 2,
+    damping: Annotated[float, typer.Option("--damping")] = 0.85,
+    iterations: Annotated[int, typer.Option("--iterations")] = 10,
+    min_gap: Annotated[float, typer.Option("--min-gap", help="Skip a correctness pair when hi - lo < this * hi.")] = 0.1,
+    trust: Annotated[float, typer.Option("--trust", help="A model test is trusted at this share of the best test score.")] = 0.5,
+    min_speedup: Annotated[float, typer.Option("--min-speedup", help="Efficiency pairs: slowest / fastest CPU time.")] = 1.5,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
+    top_p: Annotated[float, typer.Option("--top-p")] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 512,
+    test_max_new_tokens: Annotated[int, typer.Option("--test-max-new-tokens")] = 512,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N tasks.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Evaluation YAML (its limits).")] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Tasks per generation and sandbox batch.")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Programs and tests from the model, one program x test matrix in the sandbox, mutual verification, pairs."""
+    from codeeval_rl.evaluation import Evaluator
+    from codeeval_rl.preference.verify import CodeDpoSettings, build_dpo_pairs
+    from codeeval_rl.rl.policy import LLMAdapter
+
+    _check_sampling(codes, temperature, max_new_tokens, chunk_size)
+    if tests_from not in ("model", "task", "both"):
+        raise InputError(f"--tests-from {tests_from!r}: expected model, task or both")
+    if task_tests not in ("public", "all"):
+        raise InputError(f"--task-tests {task_tests!r}: expected public or all")
+    settings = CodeDpoSettings(codes=codes, tests=tests, tests_from=tests_from, task_tests=task_tests,  # type: ignore[arg-type]
+                               test_samples=test_samples, damping=damping, iterations=iterations, min_gap=min_gap,
+                               trust=trust, min_speedup=min_speedup, seed=seed, temperature=temperature, top_p=top_p,
+                               max_new_tokens=max_new_tokens, test_max_new_tokens=test_max_new_tokens)
+    tasks = _tasks(dataset, limit)
+    policy = LLMAdapter(model)
+    with Evaluator(_evaluation(config)) as ev, _chunk_progress("programs x tests", as_json) as on_chunk:
+        result = build_dpo_pairs(policy, tasks, ev, settings, model_name=model, chunk_size=chunk_size,
+                                 journal=_journal(output), on_chunk=on_chunk)
+    _write(output, result.rows)
+    summary = {"output": str(output), "tasks": result.tasks, "pairs": len(result.rows),
+               "correctness_pairs": result.correctness, "efficiency_pairs": result.efficiency,
+               "model_tests_per_task": result.model_tests_mean, "verification": result.report}
+    try:
+        _report_path(output).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {_report_path(output)}: {exc.strerror}") from None
+    _journal(output).unlink(missing_ok=True)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    mv, pc = result.report["mutual_verification"], result.report["pass_count"]
+    typer.echo(f"{len(result.rows)} pairs ({result.correctness} correctness, {result.efficiency} efficiency) from "
+               f"{result.tasks} tasks, {result.model_tests_mean:.1f} usable model tests per task; written to {output}")
+    typer.echo(f"verification vs true pass rate ({result.report['tasks_with_truth']} tasks): Spearman per task "
+               f"{_rho(mv['mean_task_spearman'])} (pass count {_rho(pc['mean_task_spearman'])}), pooled "
+               f"{_rho(mv['pooled_spearman'])} (pass count {_rho(pc['pooled_spearman'])}); report: {_report_path(output)}")
+
+
+@dpo_app.command("train")
+def dpo_train_command(
+    pairs: Annotated[Path, typer.Option("--pairs", help="Pairs JSONL from `dpo pairs` (or any prompt/chosen/rejected file).")],
+    model: Annotated[str, typer.Option("--model", help="The causal LM to train (and the frozen reference).")],
+    output: Annotated[Path, typer.Option("--output", help="Directory for the trained model.")],
+    epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 8,
+    learning_rate: Annotated[float, typer.Option("--learning-rate")] = 5e-7,
+    beta: Annotated[float, typer.Option("--beta", help="DPO's beta.")] = 0.1,
+    rpo_alpha: Annotated[float | None, typer.Option("--rpo-alpha", help="Add this weight x SFT loss on the chosen (RPO).")] = None,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Train only on this pair kind (repeatable).")] = None,
+    max_length: Annotated[int, typer.Option("--max-length")] = 1024,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast (accelerators only).")] = False,
+    save_steps: Annotated[int, typer.Option("--save-steps")] = 200,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in OUTPUT.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """DPO (TRL's DPOTrainer) from MODEL on PAIRS; --rpo-alpha adds CodeDPO's SFT term."""
+    from dataclasses import asdict
+
+    from codeeval_rl.preference.dpo import DpoTrainSettings, train_dpo
+    from codeeval_rl.preference.pairs import read_pairs
+
+    settings = DpoTrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, beta=beta,
+                                rpo_alpha=rpo_alpha, max_length=max_length, seed=seed, bf16=bf16,
+                                save_steps=save_steps, kinds=tuple(kind or ()))
+    rows = read_pairs(pairs, numbers=("chosen_score", "rejected_score"))
+    result = train_dpo(rows, model, output, settings, resume=resume, progress=not as_json,
+                       log=None if as_json else typer.echo)
+    if as_json:
+        typer.echo(json.dumps(asdict(result), indent=2))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(rm_app, name="rm")
     app.add_typer(dpo_app, name="dpo")
