@@ -20,11 +20,13 @@ __all__ = [
     "CONFIG_DIR",
     "CodeQualitySettings",
     "EvaluationSettings",
+    "RaySettings",
     "RewardModelSettings",
     "SandboxSettings",
     "Settings",
     "TrainSettings",
     "load_evaluation_settings",
+    "load_ray_settings",
     "load_sandbox_settings",
     "load_yaml",
     "parse_settings",
@@ -204,6 +206,54 @@ def load_sandbox_settings(path: str | os.PathLike[str] | None = None) -> Sandbox
 def load_evaluation_settings(path: str | os.PathLike[str] | None = None) -> EvaluationSettings:
     """Settings from the ``evaluation:`` section of ``path`` (defaults when ``None``)."""
     return _load_section(EvaluationSettings, path, "evaluation")
+
+
+class RaySettings(Settings):
+    """The ``ray:`` section: run the sandbox on a Ray cluster instead of this machine
+    (:mod:`codeeval_rl.distributed`). Each Ray actor holds a local sandbox (a fork-server pool
+    of ``cpus_per_actor`` workers); a batch is spread over the actors in chunks, results come
+    back in input order, and runs lost with an actor are retried on another."""
+
+    address: str = Field("auto", min_length=1)
+    """``auto``: join the running cluster (``RAY_ADDRESS``, or the one ``ray start`` left on this
+    machine), or start a local one when none runs; ``local``: always start a local one; else
+    ``HOST:PORT`` of a cluster's head (its GCS port, 6379 by default) or ``ray://HOST:PORT``."""
+    actors: int = Field(0, ge=0, le=4096)
+    """Sandbox actors to start; 0: as many as the cluster's CPUs hold at ``cpus_per_actor`` each
+    when the sandbox starts (at least one). On an autoscaling cluster set it: actors that do not
+    fit yet are what makes the autoscaler add worker nodes."""
+    cpus_per_actor: int = Field(4, ge=1, le=256)
+    """CPUs each actor reserves, and the fork-server workers of its sandbox (a cluster with
+    fewer CPUs in all gets one actor of what it has)."""
+    resources: dict[str, float] = Field(default_factory=dict)
+    """Extra Ray resources each actor asks for, e.g. ``{sandbox: 1}`` to keep actors on the
+    nodes started with that resource (the CPU workers, not the GPU nodes)."""
+    chunk_size: int = Field(0, ge=0, le=100000)
+    """Programs per actor call; 0: twice the actor's workers, fewer for small batches so every
+    actor gets work. Smaller chunks balance better; each call costs a Ray round trip."""
+    in_flight: int = Field(2, ge=1, le=64)
+    """Chunks a batch keeps queued at each actor, so an actor never idles between chunks."""
+    start_timeout_s: float = Field(300.0, gt=0, le=86400)
+    """How long a batch waits for at least one actor to be ready (starting, or restarting after
+    a loss) before it fails with a sandbox error instead of waiting forever."""
+    max_losses: int = Field(2, ge=1, le=10)
+    """A run in flight when its actor was lost this many times (the program itself may be what
+    kills it) gets ``sandbox_error`` instead of another retry."""
+
+
+def load_ray_settings(path: str | os.PathLike[str] | None) -> RaySettings | None:
+    """The ``ray:`` section of ``path``, or ``None`` when there is no file or no such section
+    (the sandbox then runs on this machine). ``ray: auto`` or ``ray: HOST:PORT`` is short for
+    ``ray: {address: ...}``."""
+    if path is None:
+        return None
+    data = load_yaml(path)
+    if "ray" not in data:
+        return None
+    body = data["ray"]
+    if isinstance(body, str):
+        body = {"address": body}
+    return parse_settings(RaySettings, body, section="ray", source=str(path))
 
 
 class RewardModelSettings(Settings):

@@ -6,11 +6,13 @@ than the samples per task, mean reward and components, counts per outcome) and `
 in input order. With ``--best-of N --rm RM_DIR`` a reward model scores every sample
 (``rm_score``) and the summary gains ``best_of``: pass@1 of the reward model's choice, of a
 random choice and of an oracle among the same N samples per task
-(:mod:`codeeval_rl.preference.best_of`).
+(:mod:`codeeval_rl.preference.best_of`). With ``--ray auto|ADDRESS`` the programs run on a
+Ray cluster's sandbox actors (:mod:`codeeval_rl.distributed`); the verdicts are the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -115,6 +117,9 @@ def evaluate_command(
     best_of_filter: Annotated[str, typer.Option(
         "--best-of-filter", help="none, or public: choose among samples passing the public tests (n@k), "
                                  "reported beside the unfiltered figures.")] = "none",
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="Run the programs on a Ray cluster: auto (join the running one, or start a local one) "
+                      "or HOST:PORT of its head; other ray: settings come from --config.")] = None,
 ) -> None:
     """Evaluate SAMPLES (or --model's samples) on DATASET; write per-sample results and a summary."""
     from codeeval_rl.data import load_dataset, read_samples, write_samples
@@ -132,7 +137,10 @@ def evaluate_command(
     if samples is not None and not samples.is_file():
         raise InputError(f"samples file not found: {samples}")
     _check_best_of(best_of, rm, best_of_filter, n if model is not None else None)
-    with Evaluator(settings=str(config) if config else None) as ev:
+    sandbox = _ray_sandbox(ray, config)
+    with contextlib.ExitStack() as stack, Evaluator(settings=str(config) if config else None, sandbox=sandbox) as ev:
+        if sandbox is not None:
+            stack.callback(sandbox.close)
         if samples is not None:
             ev.warm_up()  # the sandbox starts while the dataset and the samples are read
         tasks = load_dataset(dataset, limit=limit)
@@ -155,6 +163,20 @@ def evaluate_command(
                             evaluator=ev)
             extra["best_of"] = {**result.to_summary(), "rm": str(rm), "filter": best_of_filter}
     _write_and_show(output, records, ks, dataset, as_json, extra)
+
+
+def _ray_sandbox(address: str | None, config: Path | None) -> Any:
+    """``--ray``: a RaySandbox (the config's ``ray:`` settings with this address), connected now,
+    so that a bad address or a missing ray fails before any work; ``None`` without ``--ray``."""
+    if address is None:
+        return None
+    from codeeval_rl.config import RaySettings, load_ray_settings
+    from codeeval_rl.distributed import RaySandbox
+
+    base = load_ray_settings(config) if config else None
+    sandbox = RaySandbox(cluster=RaySettings(**{**(base or RaySettings()).model_dump(), "address": address}))
+    sandbox.connect()
+    return sandbox
 
 
 def _check_best_of(best_of: int | None, rm: Path | None, best_of_filter: str, n: int | None) -> None:

@@ -58,6 +58,8 @@ def serve_command(
     max_memory: Annotated[int, typer.Option("--max-memory-mb", help="Most MiB a run may ask for.")] = 4096,
     job_chunk: Annotated[int, typer.Option("--job-chunk", help="Samples a job scores between commits and turns.")] = 64,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log each request (without its key) as JSON.")] = False,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="Run the programs on a Ray cluster (auto, or HOST:PORT of its head) instead of here.")] = None,
 ) -> None:
     """Serve the sandbox and the evaluation engine over HTTP (SandboxFusion-compatible /run_code)."""
     from codeeval_rl.errors import require
@@ -71,7 +73,8 @@ def serve_command(
         store=store or default_store(), redis=redis, workers=workers, config=str(config) if config else None,
         datasets=dict(_parse_dataset(d) for d in dataset or ()), default_rate=rate,
         default_max_concurrent=max_concurrent, max_body_bytes=max_body, max_upload_bytes=max_upload,
-        max_wall_time_s=max_wall, max_memory_mb=max_memory, job_chunk=job_chunk, access_log=access_log)
+        max_wall_time_s=max_wall, max_memory_mb=max_memory, job_chunk=job_chunk, access_log=access_log,
+        ray=ray)
     from codeeval_rl.service.keys import KeyRing
     from codeeval_rl.service.server import serve
 

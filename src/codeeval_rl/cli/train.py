@@ -37,26 +37,34 @@ def _live_display(total: int) -> tuple[Any, Any]:
 
 
 def train_command(
-    config: Annotated[Path, typer.Option("--config", help="YAML with train:, evaluation: and sandbox: sections.")],
+    config: Annotated[Path, typer.Option("--config", help="YAML with train:, evaluation: and sandbox: sections "
+                                                          "(and ray: to score on a Ray cluster).")],
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in output_dir.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON instead of a live table.")] = False,
 ) -> None:
     """Train a model with GRPO, PPO, RLOO or multi-turn repair from execution rewards."""
-    from codeeval_rl.config import TrainSettings, load_evaluation_settings, load_yaml, parse_settings
+    from codeeval_rl.config import (
+        TrainSettings,
+        load_evaluation_settings,
+        load_ray_settings,
+        load_yaml,
+        parse_settings,
+    )
     from codeeval_rl.data import load_dataset
+    from codeeval_rl.distributed import open_sandbox
     from codeeval_rl.evaluation import Evaluator
     from codeeval_rl.monitoring import RunStore
     from codeeval_rl.monitoring.store import STORE_FILENAME
     from codeeval_rl.rl.generation import get_trainer
     from codeeval_rl.rl.policy import LLMAdapter
     from codeeval_rl.rl.scoring import EvaluatorScorer
-    from codeeval_rl.sandbox import Sandbox
 
     data = load_yaml(config)
-    unknown = set(data) - {"train", "evaluation", "sandbox"}
+    unknown = set(data) - {"train", "evaluation", "sandbox", "ray"}
     if unknown:
-        raise InputError(f"{config}: unknown sections {sorted(unknown)}; expected train, evaluation, sandbox")
+        raise InputError(f"{config}: unknown sections {sorted(unknown)}; expected train, evaluation, sandbox, ray")
     settings = parse_settings(TrainSettings, data.get("train"), section="train", source=str(config))
+    ray = load_ray_settings(config)  # a ray: section scores on a Ray cluster's CPU nodes
     if not settings.model:
         raise InputError(f"{config}: train.model is required (a local path or hub id)")
     if not settings.dataset:
@@ -68,7 +76,7 @@ def train_command(
     Path(settings.output_dir).mkdir(parents=True, exist_ok=True)
     store = RunStore(settings.store or str(Path(settings.output_dir) / STORE_FILENAME))
     total = settings.steps or None
-    with Sandbox(config if "sandbox" in data else None) as sandbox:
+    with open_sandbox(config if "sandbox" in data else None, ray=ray) as sandbox:
         scorer = EvaluatorScorer(Evaluator(evaluation, sandbox), tests=settings.reward_tests)
         if as_json:
             result = trainer(settings, policy, tasks, scorer, store, resume=resume)

@@ -25,7 +25,9 @@ the row's own columns on all their tests. A row that matches nothing raises
 :class:`~codeeval_rl.errors.InputError` naming its columns and the accepted ones.
 ``language`` is the language of stdin/stdout rows (APPS without ``fn_name``, CodeContests).
 
-All completions of a call are scored in one batched, parallel sandbox call. The reward is the
+All completions of a call are scored in one batched, parallel sandbox call: on this machine, or
+with ``ray=`` (or a ``ray:`` section in the training config) on a Ray cluster's CPU nodes, so
+that the GPU nodes only generate. The reward is the
 evaluation engine's (the evaluation config's weights and ``shaping``); an early exit, or output
 printed instead of a return value, earns no test credit (the harness and judge decide from
 their own records, see :mod:`codeeval_rl.evaluation.judge`). Limit: for a stdin/stdout test
@@ -66,10 +68,23 @@ def _rows(prompts: Sequence[Any], columns: Mapping[str, Any]) -> list[dict[str, 
 def reward_function(evaluation_config: Any = None, sandbox: Any = None, *,
                     tasks: Iterable[Task] | Mapping[str, Task] | str | os.PathLike[str] | None = None,
                     tests: str = "hidden", task_column: str = "task_id", tests_column: str = "tests",
-                    language: str = "python", name: str = "codeeval_execution") -> Callable[..., list[float]]:
+                    language: str = "python", name: str = "codeeval_execution",
+                    ray: Any = None) -> Callable[..., list[float]]:
     """Build the reward callable. ``evaluation_config``: settings or YAML path (default: the
-    defaults). ``sandbox``: a shared Sandbox (default: one started on first call)."""
+    defaults). ``sandbox``: a shared Sandbox (default: one started on first call). ``ray``: run
+    the programs on a Ray cluster's CPU nodes instead (:class:`~codeeval_rl.config.RaySettings`,
+    a mapping of its fields, or an address such as ``"auto"``; not with ``sandbox``); the
+    callable's ``sandbox`` attribute is then that :class:`~codeeval_rl.distributed.RaySandbox`,
+    which its ``close()`` stops."""
     from codeeval_rl.evaluation import Evaluator, completion_to_code
+
+    if ray is not None:
+        if sandbox is not None:
+            raise InputError("give sandbox or ray, not both")
+        from codeeval_rl.distributed import RaySandbox
+
+        sandbox = RaySandbox(cluster=ray)
+        sandbox.connect()
 
     if isinstance(tasks, (str, os.PathLike)):
         from codeeval_rl.data import load_dataset
@@ -97,4 +112,7 @@ def reward_function(evaluation_config: Any = None, sandbox: Any = None, *,
 
     reward.__name__ = name
     reward.evaluator = evaluator  # type: ignore[attr-defined]
+    if ray is not None:
+        reward.sandbox = sandbox  # type: ignore[attr-defined]
+        reward.close = sandbox.close  # type: ignore[attr-defined]
     return reward

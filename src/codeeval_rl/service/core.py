@@ -37,6 +37,18 @@ log = logging.getLogger("codeeval_rl.service")
 T = TypeVar("T")
 
 
+def _ray_sandbox(settings: ServiceSettings) -> Any:
+    """``serve --ray ADDRESS``: the runs go to a Ray cluster's sandbox actors (the config's
+    ``ray:`` section with this address), joined now so that a bad address stops the start."""
+    from codeeval_rl.config import RaySettings, load_ray_settings
+    from codeeval_rl.distributed import RaySandbox
+
+    base = load_ray_settings(settings.config) or RaySettings()
+    sandbox = RaySandbox(settings.config, cluster=RaySettings(**{**base.model_dump(), "address": settings.ray}))
+    sandbox.connect()
+    return sandbox
+
+
 class Service:
     """Everything a server holds. ``sandbox`` and ``evaluator`` may be given (tests share one
     sandbox); otherwise they are made from ``settings.config`` and ``settings.workers`` and
@@ -52,6 +64,8 @@ class Service:
         self.keys = keyring or KeyRing(settings.keys_file or default_keys_file())
         self.store = ServiceStore(settings.store or default_store())
         self._owns_sandbox = sandbox is None
+        if sandbox is None and settings.ray:
+            sandbox = _ray_sandbox(settings)
         if sandbox is None:
             from codeeval_rl.sandbox import Sandbox
 

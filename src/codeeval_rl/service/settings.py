@@ -22,6 +22,9 @@ class ServiceSettings:
     memory). ``workers``: sandbox workers (0: one per core). ``config``: a YAML file with
     ``sandbox:`` and ``evaluation:`` sections. ``datasets``: extra dataset names -> task files
     a job may name (besides ``humaneval`` and ``library``; clients never name paths).
+    ``ray``: run the programs on a Ray cluster (``auto`` or ``HOST:PORT``; the config's ``ray:``
+    section gives the other settings) instead of this machine's sandbox, whose ``workers`` it
+    then ignores.
     """
 
     host: str = "127.0.0.1"
@@ -45,6 +48,7 @@ class ServiceSettings:
     max_samples: int = 1_000_000
     job_chunk: int = 64
     access_log: bool = False
+    ray: str | None = None
 
     def __post_init__(self) -> None:
         checks = (
