@@ -8,8 +8,9 @@ preference (an earlier source wins a tie when stage 3 picks tests):
 2. ``callsite``: calls with literal arguments anywhere in the tree, the project's own tests
    included, and rows of ``pytest.mark.parametrize`` tables (inline or a module-level
    literal) feeding a test that calls the function with the table's names;
-3. ``hypothesis``: values drawn from strategies built from the parameters' types (strings
-   from printable Latin characters, up to 24 of them, so that tests stay readable)
+3. ``hypothesis``: values drawn from strategies built from the parameters' types (kept
+   readable: integers within a million, finite floats, strings of printable Latin
+   characters up to 24 long, containers up to 8 items; ``from_type`` for other types)
    (``hypothesis.strategies.from_type`` on the annotation, else the type of the default,
    else a type named in the docstring (``:type x: int``, ``x (int):``, ``x : int``), else the
    type of the literals seen at call sites), drawn with ``derandomize=True`` from the seed;
@@ -342,6 +343,37 @@ def boundary_values(t: Any) -> tuple[Any, ...]:
 # ---- Hypothesis
 
 
+def _strategy(t: Any, st: Any) -> Any:
+    """A Hypothesis strategy for ``t`` that keeps values readable: integers within a million,
+    finite floats, strings of printable Latin characters up to 24 long, small containers;
+    built by hand for the built-in types and their generics, ``from_type`` for the rest."""
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    simple = {
+        int: st.integers(-10**6, 10**6), float: st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+        str: st.text(st.characters(min_codepoint=32, max_codepoint=0x24F, exclude_categories=("Cc", "Cf", "Cs")),
+                     max_size=24),
+        bool: st.booleans(), bytes: st.binary(max_size=16), type(None): st.none(),
+    }
+    if t in simple:
+        return simple[t]
+    if t in (list, set, frozenset, tuple, dict):
+        return _strategy(t[int] if t is not dict else dict[str, int], st)
+    if origin is typing.Union or type(t).__name__ == "UnionType":
+        return st.one_of(*(_strategy(a, st) for a in args))
+    if origin in (list, set, frozenset) or getattr(origin, "__name__", "") in ("Sequence", "Iterable"):
+        inner = _strategy(args[0] if args else int, st)
+        make = {list: st.lists, set: st.sets, frozenset: st.frozensets}.get(origin, st.lists)
+        return make(inner, max_size=8)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return st.lists(_strategy(args[0], st), max_size=6).map(tuple)
+        return st.tuples(*(_strategy(a, st) for a in args))
+    if origin is dict or getattr(origin, "__name__", "") == "Mapping":
+        k, v = args if len(args) == 2 else (str, int)
+        return st.dictionaries(_strategy(k, st), _strategy(v, st), max_size=6)
+    return st.from_type(t)
+
+
 def _hypothesis_values(t: Any, n: int) -> list[Any]:
     """``n`` values of type ``t`` drawn by Hypothesis; ``derandomize`` makes the draw the
     same on every run (the seed acts later, when rows are combined)."""
@@ -354,12 +386,9 @@ def _hypothesis_values(t: Any, n: int) -> list[Any]:
     except ImportError:
         return []
     try:
-        strategy = st.from_type(t)
+        strategy = _strategy(t, st)
     except (HypothesisException, TypeError, ValueError, NotImplementedError):
         return []
-    if t is str or t == str | None:
-        text = st.text(st.characters(min_codepoint=32, max_codepoint=0x24F), max_size=24)
-        strategy = text if t is str else st.none() | text
     drawn: list[Any] = []
 
     @settings(max_examples=n, derandomize=True, database=None, deadline=None,
