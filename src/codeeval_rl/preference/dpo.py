@@ -148,6 +148,10 @@ def train_dpo(rows: Sequence[Mapping[str, Any]], model: str | os.PathLike[str] |
         disable_tqdm=not progress, dataloader_num_workers=0, use_cpu=cpu)
     trainer = _trainer_class()(model=policy.model, ref_model=reference, args=config,
                                train_dataset=datasets.Dataset.from_list(encoded), processing_class=policy.tokenizer)
+    if not progress:  # quiet: no per-step log lines either
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     checkpoint = True if resume and any((out / "checkpoints").glob("checkpoint-*")) else None
     try:
         result = trainer.train(resume_from_checkpoint=checkpoint)

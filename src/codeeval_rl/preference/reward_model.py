@@ -253,6 +253,10 @@ def train_reward_model(rows: Sequence[Mapping[str, Any]], base: str | os.PathLik
         report_to=[], disable_tqdm=not progress, dataloader_num_workers=0, use_cpu=cpu)
     trainer = RewardTrainer(model=model, args=config, train_dataset=datasets.Dataset.from_list(train_enc),
                             processing_class=tokenizer)
+    if not progress:  # quiet: no per-step log lines either
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     checkpoint = None
     if resume and (out / "checkpoints").is_dir() and any((out / "checkpoints").glob("checkpoint-*")):
         checkpoint = True
