@@ -13,7 +13,8 @@ from codeeval_rl.datagen.javascript import JsGeneration, javascript_tasks
 from codeeval_rl.datagen.js_inputs import JsType, boundary_values, make_inputs, parse_type
 from codeeval_rl.datagen.js_mutate import OPERATORS, all_mutants, mutants
 from codeeval_rl.datagen.js_oracle import run_mutants, run_oracle
-from codeeval_rl.datagen.js_select import HelperDef, JsCandidate, parse, scan
+from codeeval_rl.datagen.js_select import HelperDef, JsCandidate, scan
+from codeeval_rl.datagen.js_syntax import parse
 from codeeval_rl.datagen.model import Frozen, Param, SourceFunction
 from codeeval_rl.errors import InputError
 
@@ -398,6 +399,14 @@ def test_the_project_becomes_verified_tasks(generation, sandbox):
                  (tasks["src/arrays.js::chunk"], "function chunk(items, size) { return [items]; }\n")]
         bad = ev.evaluate_many([(t, ev.completion_to_code(t, _fence(code))) for t, code in wrong], tests="all")
         assert not any(r.passed for r in bad)
+
+
+def test_tasks_are_valid_task_jsonl(generation, tmp_path):
+    from codeeval_rl.data import read_tasks, write_tasks
+
+    path = tmp_path / "tasks.jsonl"
+    write_tasks(path, list(generation.tasks))
+    assert tuple(read_tasks(path)) == generation.tasks
 
 
 def test_prompts_tiers_and_categories(generation):

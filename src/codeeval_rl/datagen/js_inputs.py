@@ -13,8 +13,9 @@ A parameter's type comes from its JSDoc ``@param`` type (:func:`parse_type`: nam
 ``?T``/``!T``, ``T=``, unions, ``T[]``, ``Array<T>``/``Array.<T>``, ``Object<K, V>``,
 records ``{a: T}``, string and number literals, ``*``), else from its default value, else
 from the literal arguments of its call sites, else from how the body uses it (string or
-array methods, arithmetic), else it is ``*`` (a mix of numbers, strings, arrays, null and
-objects). A ``number`` is generated as an integer when its name reads like a count or an index
+array methods, arithmetic), else from its name (``text``, ``items``, ``isX``, ``options``,
+``callback``, ``n``...: :data:`_NAME_TYPES`), else it is ``*`` (a mix of numbers, strings,
+arrays, null and objects). A ``number`` is generated as an integer when its name reads like a count or an index
 (:data:`INTEGER_NAMES`), its type is ``integer``/``int``, or the doc comment says "integer".
 Random numbers are mostly small integers, a quarter up to 10000, and 15% have two decimals.
 
@@ -241,15 +242,35 @@ def _usage_type(name: str, body: str) -> JsType:
     return ANY
 
 
+_NAME_TYPES: tuple[tuple[re.Pattern[str], JsType], ...] = (
+    (re.compile(r"^(s|str|string|text|txt|name|char|ch|prefix|suffix|word|line|msg|message|label|title|"
+                r"sep|separator|delimiter|pattern|url|path|key|id|slug|input)$|(Str|String|Text|Name)$", re.IGNORECASE),
+     JsType("string")),
+    (re.compile(r"^(arr|array|list|items|values|xs|elements|nums|numbers|words|strings|lines|rows)$|(List|Array)$",
+                re.IGNORECASE), JsType("array", (ANY,))),
+    (re.compile(r"^(is|has|should|can|allow)[A-Z_]|^(flag|enabled|strict|loose|verbose|force)$"), JsType("boolean")),
+    (re.compile(r"^(obj|object|options|opts|config|settings|dict|map|record|props|params)$", re.IGNORECASE), JsType("object")),
+    (re.compile(r"^(fn|func|callback|cb|predicate|iteratee|mapper|compare|comparator)$", re.IGNORECASE), JsType("function")),
+    (re.compile(r"^(x|y|z|a|b|num|number|value|amount|total|count|n|i|j|k|lo|hi|low|high|min|max)$", re.IGNORECASE),
+     JsType("number")),
+)
+
+
+def _name_type(name: str) -> JsType:
+    for pattern, t in _NAME_TYPES:
+        if pattern.search(name):
+            return t
+    return ANY
+
+
 def infer_type(param: Param, callsite_args: Sequence[str], position: int, body: str) -> JsType:
     """The type of ``param`` (rules in the module docstring). ``callsite_args`` are the
     argument texts seen at this position."""
+    t = ANY
     if param.annotation:
         t = parse_type(param.annotation)
     elif param.default:
         t = _literal_type(param.default)
-        if t.kind == "any":
-            t = _usage_type(param.name, body)
     elif callsite_args:
         kinds = []
         for a in callsite_args:
@@ -257,10 +278,10 @@ def infer_type(param: Param, callsite_args: Sequence[str], position: int, body: 
             if lt not in kinds:
                 kinds.append(lt)
         t = kinds[0] if len(kinds) == 1 else JsType("union", tuple(kinds))
-        if t.kind == "any":
-            t = _usage_type(param.name, body)
-    else:
+    if t.kind == "any" and not param.annotation:
         t = _usage_type(param.name, body)
+    if t.kind == "any" and not param.annotation:
+        t = _name_type(param.name)
     if param.kind == "varargs" and t.kind != "array":
         t = JsType("array", (t,))
     return _integerise(t, param.name)

@@ -18,7 +18,9 @@ Operators (:data:`OPERATORS` names them):
   ``Math.floor``, ``Math.trunc`` -> ``Math.round``, and paired methods (``toLowerCase``<->
   ``toUpperCase``, ``some``<->``every``, ``startsWith``<->``endsWith``, ``indexOf``<->
   ``lastIndexOf``, ``padStart``<->``padEnd``, ``trimStart``<->``trimEnd``, ``push``<->``unshift``,
-  ``shift``<->``pop``, ``find``<->``findLast``, ``findIndex``<->``findLastIndex``).
+  ``shift``<->``pop``, ``find``<->``findLast``, ``findIndex``<->``findLastIndex``); the first two
+  arguments of a call swapped (``f(a, b)`` -> ``f(b, a)``; not for ``Math.min``, ``Math.max``
+  and ``Math.hypot``, where it changes nothing).
 
 Every mutant parses (checked with tree-sitter) and differs from the original and from every
 other mutant. :func:`mutants` keeps at most ``cap`` of them, a seeded sample in source order.
@@ -32,7 +34,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from codeeval_rl.datagen.js_select import parse
+from codeeval_rl.datagen.js_syntax import parse
 
 __all__ = ["OPERATORS", "Mutant", "all_mutants", "mutants"]
 
@@ -95,6 +97,15 @@ def _number_plus_one(text: str) -> str | None:
     except ValueError:
         return None
     return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+_COMMUTATIVE = frozenset({"Math.min", "Math.max", "Math.hypot"})
+
+
+def _commutative(call) -> bool:  # type: ignore[no-untyped-def]
+    """Calls whose first two arguments commute: swapping them makes an equivalent mutant."""
+    fn = call.child_by_field_name("function")
+    return fn is not None and "".join(fn.text.decode("utf-8").split()) in _COMMUTATIVE
 
 
 def _in_throw(node) -> bool:  # type: ignore[no-untyped-def]
@@ -164,6 +175,13 @@ def _edits(source: bytes):  # type: ignore[no-untyped-def]
             swap = _MATH_SWAPS.get(name) if owner == "Math" else _METHOD_SWAPS.get(name)
             if prop is not None and swap is not None:
                 out.append((prop.start_byte, prop.end_byte, swap, "call"))
+        elif t == "arguments" and n.parent is not None and n.parent.type in ("call_expression", "new_expression") \
+                and not _commutative(n.parent):
+            args = [c for c in n.named_children if c.type != "comment"]
+            if len(args) >= 2 and args[0].type != "spread_element" and args[1].type != "spread_element" \
+                    and args[0].text != args[1].text and not _in_throw(n):
+                a, b = args[0].text.decode("utf-8"), args[1].text.decode("utf-8")
+                out.append((args[0].start_byte, args[1].end_byte, f"{b}, {a}", "call"))
         elif t == "string" and not _is_key(n) and not _in_throw(n):
             text = n.text.decode("utf-8")
             quote = text[0]

@@ -68,7 +68,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codeeval_rl.datagen.js_inputs import JsInput
-from codeeval_rl.datagen.js_select import JsCandidate, parse
+from codeeval_rl.datagen.js_select import JsCandidate
+from codeeval_rl.datagen.js_syntax import parse
 from codeeval_rl.datagen.model import Frozen
 from codeeval_rl.types import Limits, Program
 
@@ -92,9 +93,10 @@ CALL_TIMEOUT_MS = 250
 """Wall-clock limit of one call in the driver (the original on one input; one check on one
 mutant), which stops infinite loops. After a timeout the program ends (the sandbox has
 probably moved it to the idle CPU class) and a fresh one goes on. A timeout with less than
-half of it in CPU time was starved by a busy host, not looping: unless the item came first
-in its program, a fresh program tries it again. A mutant that is correct but slower than
-this is counted as killed (the evaluator would give it ``test_timeout``)."""
+half of it in CPU time was starved by a busy host, not looping: a fresh program tries the
+item again (one that was already first in its program, up to 3 times). A mutant that is
+correct but slower than this is counted as killed (the evaluator would give it
+``test_timeout``)."""
 
 SLOW_CPU_MS = 100
 """An input on which the original spends more CPU time than this is not used (its tests
@@ -107,6 +109,7 @@ _TAG = "@@CEJS"
 _LIMITS = Limits(wall_time_s=60.0, memory_mb=1024, output_bytes=8 << 20)
 _MAX_ROUNDS = 200
 _MAX_CRASHES = 4
+_MAX_RESTARTS = 3
 _RUN_BUDGET_S = 600.0
 
 DRIVER = r"""'use strict';
@@ -128,9 +131,11 @@ const describe = (e) => {
 };
 const isTimeout = (e) => e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
 const cpuMs = (since) => { const d = process.cpuUsage(since); return (d.user + d.system) / 1000; };
-// A timeout after less than half the limit in CPU time: the host was busy, not the code.
-// Unless the item came first in its program, the program stops and a fresh one tries it again.
+// A timeout after less than half the limit in CPU time: the host was busy, not the code. The
+// program stops and a fresh one tries the item again (an item that came first in its program
+// at most job.maxRestarts times).
 const starved = (cpu) => cpuMs(cpu) < job.timeoutMs / 2;
+const mayRestart = (i) => i > job.start || job.restarts < job.maxRestarts;
 
 function literal(v, ctx) {
   const P = vm.runInContext('({O: Object.prototype, A: Array.prototype, M: Map.prototype, S: Set.prototype, D: Date.prototype})', ctx);
@@ -266,7 +271,7 @@ function oracle() {
       }
     })();
     const timedOut = r.threw && isTimeout(r.err);
-    if (timedOut && i > job.start && starved(cpu0)) { emit({ more: i }); return; }
+    if (timedOut && starved(cpu0) && mayRestart(i)) { emit({ more: i }); return; }
     if (r.defining) {
       emit({ i, o: 'unusable', v: 'defining the function failed: ' + describe(r.err) });
       if (timedOut) { emit({ more: i + 1 }); return; }
@@ -325,7 +330,7 @@ function mutants() {
     let killedByKept = false, timedOut = false;
     for (let j = 0; j < checks.length && !(i > 0 && (killedByKept || timedOut)); j++) {
       const v = verdict(script, j);
-      if (v === 'starved' && i > job.start) { emit({ more: i }); return; }
+      if (v === 'starved' && mayRestart(i)) { emit({ more: i }); return; }
       if (v === 'pass') continue;
       failed.push(j);
       if (j < job.kept) killedByKept = true;
@@ -462,6 +467,7 @@ def _run_jobs(sandbox: Any, jobs: Sequence[Mapping[str, Any]], sizes: Sequence[i
     results: list[dict[int, dict[str, Any]]] = [{} for _ in jobs]
     fatal = [""] * len(jobs)
     crashes = [0] * len(jobs)
+    restarts = [0] * len(jobs)  # fresh programs in a row that were starved on their first item
     slice_ms = _slice_ms(sandbox)
     pending = [(k, 0) for k in range(len(jobs)) if sizes[k] > 0]
     total = sum(sizes)
@@ -469,7 +475,8 @@ def _run_jobs(sandbox: Any, jobs: Sequence[Mapping[str, Any]], sizes: Sequence[i
     for _ in range(_MAX_ROUNDS):
         if not pending or time.monotonic() > stop:
             break
-        programs = [_program({**jobs[k], "sliceMs": slice_ms}, s) for k, s in pending]
+        programs = [_program({**jobs[k], "sliceMs": slice_ms, "restarts": restarts[k],
+                              "maxRestarts": _MAX_RESTARTS}, s) for k, s in pending]
         runs = sandbox.run_many(programs, _LIMITS)
         nxt: list[tuple[int, int]] = []
         for (k, start), run in zip(pending, runs):
@@ -478,8 +485,12 @@ def _run_jobs(sandbox: Any, jobs: Sequence[Mapping[str, Any]], sizes: Sequence[i
             if out.fatal:
                 fatal[k] = out.fatal
             elif out.more is not None and out.more > start:
+                restarts[k] = 0
                 if out.more < sizes[k]:
                     nxt.append((k, out.more))
+            elif out.more == start and restarts[k] < _MAX_RESTARTS:
+                restarts[k] += 1
+                nxt.append((k, start))
             elif not out.end:
                 reached = max([start - 1, *out.items])
                 if reached + 1 < sizes[k]:
@@ -539,7 +550,9 @@ def _frozen(inp: JsInput, a: Mapping[str, Any] | None, b: Mapping[str, Any] | No
         return Frozen(inp.args, "unusable", f"crashed ({(a if a.get('crashed') else b).get('v', '')})", source=inp.source)
     key = ("o", "v", "n", "k")
     if any(a.get(x) != b.get(x) for x in key):
-        return Frozen(inp.args, "unusable", "nondeterministic: the two runs disagree", source=inp.source)
+        first, second = (f"{r.get('o')} {str(r.get('v'))[:60]}" for r in (a, b))
+        return Frozen(inp.args, "unusable", f"nondeterministic: the two runs disagree ({first} / {second})",
+                      source=inp.source)
     arcs = frozenset(blocks[c] for c in a.get("c", ()) if isinstance(c, int) and 0 <= c < len(blocks))
     outcome = a.get("o")
     if outcome == "return":

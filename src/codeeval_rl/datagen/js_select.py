@@ -11,17 +11,20 @@ What is read
     ``coverage`` are not entered (each is named once in ``skipped_files``); hidden
     directories are not entered and not named. A file is skipped and named when it is
     minified (``*.min.js``, or a line longer than :data:`MAX_LINE`), generated (a
-    ``@generated`` or ``DO NOT EDIT`` marker in its first 2000 characters), larger than
+    ``@generated`` or ``DO NOT EDIT`` marker in its first 2000 characters), compiled output (a
+    ``sourceMappingURL`` comment or an ``__esModule`` marker: Babel and TypeScript), larger than
     :data:`MAX_FILE_BYTES`, unreadable, not UTF-8, or does not parse (the first error's line is
     named). Test files (under ``test``/``tests``/``__tests__``/``spec``/``__mocks__``, or named
-    ``*.test.js``/``*.spec.js``) give call sites only: none of their functions is selected.
+    ``test.js``, ``*.test.js`` or ``*.spec.js``) give call sites only: none of their functions is
+    selected.
 
 What is selected
     Top-level ``function`` and ``function*`` declarations, ``const|let|var f = <arrow or
     function expression>`` (one declarator each), their ``export`` and ``export default``
     forms, and ``module.exports.f = ...``/``exports.f = ...`` with a function value (rewritten
     to ``const f = ...;``). Methods, nested functions, anonymous default exports and names
-    defined twice are not.
+    defined twice are not. A function whose code (helpers included, spacing ignored) is the
+    same as one found before it is skipped as a duplicate.
 
 Static purity (a function, and every helper it reaches, is skipped with the first reason)
     async functions and ``await``; ``this`` (allowed inside helper classes only); ``arguments``
@@ -47,30 +50,35 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from codeeval_rl.datagen.js_syntax import (
+    jsdoc_params,
+    leading_doc,
+    literal_args,
+    node_text,
+    param_types,
+    parse,
+    pattern_names,
+    syntax_error_line,
+    walk,
+)
 from codeeval_rl.datagen.model import Param, SourceFunction
-from codeeval_rl.errors import MissingDependency
 
 __all__ = [
     "BUILTIN_GLOBALS",
     "FORBIDDEN_NAMES",
+    "GLOBAL_NAMES",
     "MAX_FILE_BYTES",
     "MAX_LINE",
     "HelperDef",
     "JsCandidate",
     "JsScan",
     "Skip",
-    "jsdoc_params",
-    "literal_args",
-    "param_types",
-    "parse",
     "scan",
-    "syntax_error_line",
 ]
 
 MAX_FILE_BYTES = 512 * 1024
@@ -118,58 +126,19 @@ BUILTIN_GLOBALS = frozenset({
 contexts provide (URL, URLSearchParams, TextEncoder, TextDecoder, atob, btoa,
 structuredClone)."""
 
+GLOBAL_NAMES = BUILTIN_GLOBALS | FORBIDDEN_NAMES.keys() | frozenset({
+    "constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toString", "valueOf",
+    "toLocaleString", "__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__",
+    "__lookupSetter__", "AbortController", "AbortSignal", "Blob", "BroadcastChannel", "Event", "EventTarget",
+    "FormData", "Headers", "MessageChannel", "MessagePort", "Request", "Response", "Iterator",
+})
+"""Names a test program already sees as globals (or through ``Object.prototype``): a helper
+with one of them cannot be told apart from the global by the tests' ``typeof`` guard."""
+
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "generator_function"})
 _DECLS = frozenset({"function_declaration", "generator_function_declaration"})
 _FUNCTION_NODES = frozenset({"function_expression", "function_declaration", "generator_function",
                              "generator_function_declaration", "arrow_function", "method_definition"})
-
-
-def _language():  # type: ignore[no-untyped-def]
-    try:
-        import tree_sitter
-        import tree_sitter_javascript
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise MissingDependency(
-            "the JavaScript path needs tree-sitter and tree-sitter-javascript: "
-            "pip install 'tree-sitter>=0.26' 'tree-sitter-javascript>=0.25'") from exc
-    return tree_sitter, tree_sitter.Language(tree_sitter_javascript.language())
-
-
-@lru_cache(maxsize=1)
-def _parser():  # type: ignore[no-untyped-def]
-    ts, lang = _language()
-    return ts.Parser(lang)
-
-
-def parse(text: str):  # type: ignore[no-untyped-def]
-    """The tree-sitter tree of ``text`` (error-tolerant: check :func:`syntax_error_line`)."""
-    return _parser().parse(text.encode("utf-8"))
-
-
-def syntax_error_line(tree) -> int | None:  # type: ignore[no-untyped-def]
-    """The 1-based line of the first ERROR or MISSING node, or None when the tree is clean."""
-    if not tree.root_node.has_error:
-        return None
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            return int(node.start_point[0]) + 1
-        if node.has_error:
-            stack.extend(reversed(node.children))
-    return int(tree.root_node.start_point[0]) + 1
-
-
-def _text(node) -> str:  # type: ignore[no-untyped-def]
-    return node.text.decode("utf-8")
-
-
-def _walk(node) -> Iterator:  # type: ignore[no-untyped-def]
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 @dataclass(frozen=True)
@@ -231,7 +200,8 @@ class JsScan:
 # ---- walking the tree --------------------------------------------------------------------------
 def _is_test_path(rel: str) -> bool:
     parts = rel.split("/")
-    return any(p in TEST_DIRS for p in parts[:-1]) or bool(_TEST_FILE.search(parts[-1]))
+    return (any(p in TEST_DIRS for p in parts[:-1]) or bool(_TEST_FILE.search(parts[-1]))
+            or parts[-1].rsplit(".", 1)[0] in ("test", "tests", "spec"))
 
 
 def _files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
@@ -267,76 +237,29 @@ def _file_problem(rel: str, data: bytes) -> str | None:
     head = data[:2000]
     if b"@generated" in head or b"DO NOT EDIT" in head:
         return "generated (a @generated or DO NOT EDIT marker)"
+    if b"//# sourceMappingURL=" in data or b'Object.defineProperty(exports, "__esModule"' in data \
+            or b"exports.__esModule = true" in data:
+        return "compiled output (a source map or __esModule marker)"
     if any(len(line) > MAX_LINE for line in data.splitlines()):
         return f"minified (a line longer than {MAX_LINE} characters)"
     return None
 
 
 # ---- literal call sites ------------------------------------------------------------------------
-_LITERAL_LEAVES = frozenset({"number", "string", "true", "false", "null"})
-
-
-def _is_literal(node) -> bool:  # type: ignore[no-untyped-def]
-    t = node.type
-    if t in _LITERAL_LEAVES:
-        return True
-    if t == "identifier":
-        return _text(node) in ("undefined", "NaN", "Infinity")
-    if t == "template_string":
-        return not any(c.type == "template_substitution" for c in node.children)
-    if t == "unary_expression":
-        op = node.child_by_field_name("operator")
-        arg = node.child_by_field_name("argument")
-        return op is not None and _text(op) in ("-", "+") and arg is not None and (
-            arg.type == "number" or (arg.type == "identifier" and _text(arg) == "Infinity"))
-    if t == "parenthesized_expression":
-        return all(_is_literal(c) for c in node.named_children)
-    if t == "array":
-        return all(_is_literal(c) for c in node.named_children if c.type != "comment")
-    if t == "object":
-        for c in node.named_children:
-            if c.type == "comment":
-                continue
-            if c.type != "pair":
-                return False
-            key = c.child_by_field_name("key")
-            value = c.child_by_field_name("value")
-            if key is None or key.type not in ("property_identifier", "string", "number"):
-                return False
-            if _text(key).strip("'\"") == "__proto__" or value is None or not _is_literal(value):
-                return False
-        return True
-    return False
-
-
-def literal_args(call) -> str | None:  # type: ignore[no-untyped-def]
-    """The argument list of a call as source text when every argument is a literal (numbers,
-    strings, templates without substitutions, booleans, null, undefined, NaN, Infinity, and
-    arrays and plain objects of those), else None."""
-    args = call.child_by_field_name("arguments")
-    if args is None or args.type != "arguments":
-        return None
-    items = [c for c in args.named_children if c.type != "comment"]
-    if not items or not all(_is_literal(c) for c in items):
-        return None
-    return ", ".join(" ".join(_text(c).split()) if c.type not in ("string", "template_string") else _text(c)
-                     for c in items)
-
-
 def _callsites(root, into: dict[str, list[str]]) -> None:  # type: ignore[no-untyped-def]
-    for node in _walk(root):
+    for node in walk(root):
         if node.type != "call_expression":
             continue
         fn = node.child_by_field_name("function")
         if fn is None:
             continue
         if fn.type == "identifier":
-            name = _text(fn)
+            name = node_text(fn)
         elif fn.type == "member_expression":
             prop = fn.child_by_field_name("property")
             if prop is None:
                 continue
-            name = _text(prop)
+            name = node_text(prop)
         else:
             continue
         args = literal_args(node)
@@ -358,28 +281,11 @@ class _Def:
     start: int = 0
 
 
-def _pattern_names(node) -> list[str]:  # type: ignore[no-untyped-def]
-    t = node.type
-    if t in ("identifier", "shorthand_property_identifier_pattern"):
-        return [_text(node)]
-    out: list[str] = []
-    if t == "pair_pattern":
-        value = node.child_by_field_name("value")
-        return _pattern_names(value) if value is not None else []
-    if t in ("assignment_pattern", "object_assignment_pattern"):
-        left = node.child_by_field_name("left")
-        return _pattern_names(left) if left is not None else []
-    if t in ("object_pattern", "array_pattern", "rest_pattern"):
-        for c in node.named_children:
-            out.extend(_pattern_names(c))
-    return out
-
-
 def _contains_require(node) -> bool:  # type: ignore[no-untyped-def]
-    for n in _walk(node):
+    for n in walk(node):
         if n.type == "call_expression":
             fn = n.child_by_field_name("function")
-            if fn is not None and (_text(fn) == "require" or fn.type == "import"):
+            if fn is not None and (node_text(fn) == "require" or fn.type == "import"):
                 return True
     return False
 
@@ -397,28 +303,28 @@ def _unwrap_export(stmt):  # type: ignore[no-untyped-def]
 def _assigned_names(root) -> set[str]:  # type: ignore[no-untyped-def]
     """Identifiers assigned (=, op=, ++/--) anywhere in the file."""
     out: set[str] = set()
-    for n in _walk(root):
+    for n in walk(root):
         if n.type in ("assignment_expression", "augmented_assignment_expression"):
             left = n.child_by_field_name("left")
             if left is not None:
-                out.update(_pattern_names(left) if left.type != "identifier" else [_text(left)])
+                out.update(pattern_names(left) if left.type != "identifier" else [node_text(left)])
         elif n.type == "update_expression":
             arg = n.child_by_field_name("argument")
             if arg is not None and arg.type == "identifier":
-                out.add(_text(arg))
+                out.add(node_text(arg))
     return out
 
 
 def _import_names(stmt) -> list[str]:  # type: ignore[no-untyped-def]
     """The local names an ``import`` statement binds."""
     out: list[str] = []
-    for n in _walk(stmt):
+    for n in walk(stmt):
         if n.type == "import_clause" or n.type == "namespace_import":
-            out.extend(_text(c) for c in n.named_children if c.type == "identifier")
+            out.extend(node_text(c) for c in n.named_children if c.type == "identifier")
         elif n.type == "import_specifier":
             local = n.child_by_field_name("alias") or n.child_by_field_name("name")
             if local is not None:
-                out.append(_text(local))
+                out.append(node_text(local))
     return out
 
 
@@ -445,10 +351,10 @@ def _top_level(root) -> tuple[dict[str, _Def], set[str]]:  # type: ignore[no-unt
         if decl.type in _DECLS or decl.type == "class_declaration":
             name = decl.child_by_field_name("name")
             if name is not None:
-                add(_Def(_text(name), "class" if decl.type == "class_declaration" else "function", decl,
+                add(_Def(node_text(name), "class" if decl.type == "class_declaration" else "function", decl,
                          start=decl.start_byte))
         elif decl.type in ("lexical_declaration", "variable_declaration"):
-            keyword = _text(decl.children[0])
+            keyword = node_text(decl.children[0])
             for d in decl.named_children:
                 if d.type != "variable_declarator":
                     continue
@@ -457,13 +363,13 @@ def _top_level(root) -> tuple[dict[str, _Def], set[str]]:  # type: ignore[no-unt
                 if target is None:
                     continue
                 if value is not None and _contains_require(value):
-                    for n in _pattern_names(target):
+                    for n in pattern_names(target):
                         add(_Def(n, "require", d, keyword, d.start_byte))
                 elif target.type != "identifier":
-                    for n in _pattern_names(target):
+                    for n in pattern_names(target):
                         add(_Def(n, "destructured", d, keyword, d.start_byte))
                 else:
-                    name = _text(target)
+                    name = node_text(target)
                     mutable = keyword != "const" and name in assigned
                     add(_Def(name, "mutable" if mutable else "value", d, keyword, d.start_byte))
     return defs, twice
@@ -472,43 +378,43 @@ def _top_level(root) -> tuple[dict[str, _Def], set[str]]:  # type: ignore[no-unt
 # ---- what a function uses ----------------------------------------------------------------------
 def _declared(node) -> set[str]:  # type: ignore[no-untyped-def]
     out: set[str] = set()
-    for n in _walk(node):
+    for n in walk(node):
         t = n.type
         if t == "variable_declarator":
             name = n.child_by_field_name("name")
             if name is not None:
-                out.update(_pattern_names(name))
+                out.update(pattern_names(name))
         elif t in ("function_declaration", "generator_function_declaration", "class_declaration",
                    "function_expression", "generator_function", "class"):
             name = n.child_by_field_name("name")
             if name is not None:
-                out.add(_text(name))
+                out.add(node_text(name))
         elif t == "formal_parameters":
             for c in n.named_children:
-                out.update(_pattern_names(c))
+                out.update(pattern_names(c))
         elif t == "arrow_function":
             p = n.child_by_field_name("parameter")
             if p is not None:
-                out.add(_text(p))
+                out.add(node_text(p))
         elif t == "catch_clause":
             p = n.child_by_field_name("parameter")
             if p is not None:
-                out.update(_pattern_names(p))
+                out.update(pattern_names(p))
         elif t == "for_in_statement" and n.child_by_field_name("kind") is not None:
             left = n.child_by_field_name("left")
             if left is not None:
-                out.update(_pattern_names(left))
+                out.update(pattern_names(left))
     return out
 
 
 def _used(node) -> set[str]:  # type: ignore[no-untyped-def]
     """Identifiers read in ``node`` that ``node`` does not declare itself."""
-    used = {_text(n) for n in _walk(node) if n.type in ("identifier", "shorthand_property_identifier")}
+    used = {node_text(n) for n in walk(node) if n.type in ("identifier", "shorthand_property_identifier")}
     return used - _declared(node)
 
 
 def _member(node) -> str:  # type: ignore[no-untyped-def]
-    return "".join(_text(node).split())
+    return "".join(node_text(node).split())
 
 
 def _impurity(node, allow_this: bool) -> Skip | None:  # type: ignore[no-untyped-def]
@@ -516,7 +422,7 @@ def _impurity(node, allow_this: bool) -> Skip | None:  # type: ignore[no-untyped
     if any(c.type == "async" for c in node.children):
         return Skip("async", "is async")
     declared = _declared(node)
-    for n in _walk(node):
+    for n in walk(node):
         t = n.type
         if t == "await_expression":
             return Skip("async", "uses await")
@@ -531,7 +437,7 @@ def _impurity(node, allow_this: bool) -> Skip | None:  # type: ignore[no-untyped
         if t in _FUNCTION_NODES and n is not node and any(c.type == "async" for c in n.children):
             return Skip("async", "defines an async function")
         if t == "identifier":
-            name = _text(n)
+            name = node_text(n)
             if name == "require" and name not in declared:
                 return Skip("imports another module", "calls require")
             if name in FORBIDDEN_NAMES and name not in declared:
@@ -546,7 +452,7 @@ def _impurity(node, allow_this: bool) -> Skip | None:  # type: ignore[no-untyped
         if t in ("new_expression", "call_expression"):
             fn = n.child_by_field_name("constructor" if t == "new_expression" else "function")
             args = n.child_by_field_name("arguments")
-            if fn is not None and _text(fn) == "Date" and (
+            if fn is not None and node_text(fn) == "Date" and (
                     t == "call_expression" or args is None or not args.named_children):
                 return Skip("impure: current time", "uses the current time (Date)")
     return None
@@ -566,67 +472,6 @@ def _arrow_scope(ident, top) -> bool:  # type: ignore[no-untyped-def]
     return top.type not in ("function_declaration", "generator_function_declaration")
 
 
-# ---- JSDoc ---------------------------------------------------------------------------------------
-_PARAM_TAG = re.compile(r"@(?:param|arg|argument)\s+(?:\{(?P<type>(?:[^{}]|\{[^{}]*\})*)\}\s*)?"
-                        r"(?P<name>\[[^\]]*\]|[\w$.]+)")
-
-
-def jsdoc_params(doc: str) -> dict[str, str]:
-    """``@param {type} name`` tags of a JSDoc comment, in order: name -> type text (``""``
-    when the tag has no type). ``[name]``/``[name=default]`` is optional: its type gets
-    ``|undefined``. Dotted names (``opts.size``) are kept as written."""
-    out: dict[str, str] = {}
-    for m in _PARAM_TAG.finditer(doc):
-        name = m.group("name")
-        type_text = " ".join((m.group("type") or "").split())
-        if name.startswith("["):
-            name = name[1:-1].split("=", 1)[0].strip()
-            if type_text:
-                type_text = f"{type_text}|undefined"
-        out.setdefault(name, type_text)
-    return out
-
-
-def param_types(doc_types: Mapping[str, str], names: list[str]) -> list[str]:
-    """The JSDoc type of each parameter. A parameter written as a pattern (``{a, b}``) takes the
-    tag at its position; an object parameter with dotted tags (``opts.size``) becomes a record
-    type ``{size: number, ...}``."""
-    top = [n for n in doc_types if "." not in n]
-    out: list[str] = []
-    for i, name in enumerate(names):
-        key = name if name in doc_types else (top[i] if i < len(top) and not name.isidentifier() else name)
-        base = doc_types.get(key, "")
-        fields = [(n[len(key) + 1:], t) for n, t in doc_types.items()
-                  if n.startswith(key + ".") and "." not in n[len(key) + 1:]]
-        if fields and base.split("|")[0].strip().lower() in ("object", ""):
-            record = "{" + ", ".join(f"{k}: {t or '*'}" for k, t in fields) + "}"
-            base = record + base[len(base.split("|")[0]):]
-        out.append(base)
-    return out
-
-
-def _leading_doc(stmt) -> str:  # type: ignore[no-untyped-def]
-    """The JSDoc block just before ``stmt``, or the ``//`` comment lines just before it."""
-    prev = stmt.prev_sibling
-    if prev is None or prev.type != "comment" or prev.end_point[0] < stmt.start_point[0] - 1:
-        return ""
-    text = _text(prev)
-    if text.startswith("/**"):
-        return text
-    if not text.startswith("//"):
-        return ""
-    lines = [text]
-    node = prev
-    while True:
-        p = node.prev_sibling
-        if p is None or p.type != "comment" or not _text(p).startswith("//") \
-                or p.end_point[0] < node.start_point[0] - 1:
-            break
-        lines.insert(0, _text(p))
-        node = p
-    return "\n".join(lines)
-
-
 # ---- candidates ----------------------------------------------------------------------------------
 def _params(fn, doc_types: Mapping[str, str]) -> tuple[Param, ...]:  # type: ignore[no-untyped-def]
     single = fn.child_by_field_name("parameter")
@@ -638,19 +483,19 @@ def _params(fn, doc_types: Mapping[str, str]) -> tuple[Param, ...]:  # type: ign
         if p.type == "assignment_pattern":
             left = p.child_by_field_name("left")
             right = p.child_by_field_name("right")
-            raw.append((_text(left) if left is not None else _text(p), _text(right) if right is not None else "",
+            raw.append((node_text(left) if left is not None else node_text(p), node_text(right) if right is not None else "",
                         "positional"))
         elif p.type == "rest_pattern":
-            raw.append((_text(p)[3:].strip(), "", "varargs"))
+            raw.append((node_text(p)[3:].strip(), "", "varargs"))
         else:
-            raw.append((_text(p), "", "positional"))
+            raw.append((node_text(p), "", "positional"))
     types = param_types(doc_types, [r[0] for r in raw])
     return tuple(Param(name, t, default, kind) for (name, default, kind), t in zip(raw, types))  # type: ignore[arg-type]
 
 
 def _signature(name: str, fn, keyword: str) -> str:  # type: ignore[no-untyped-def]
     params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
-    ptext = _text(params) if params is not None else "()"
+    ptext = node_text(params) if params is not None else "()"
     if not ptext.startswith("("):
         ptext = f"({ptext})"
     star = "*" if fn.type in ("generator_function_declaration", "generator_function") else ""
@@ -681,15 +526,15 @@ def _entries(root, defs: Mapping[str, _Def]) -> tuple[list[_Entry], list[tuple[s
         if decl.type in _DECLS:
             name = decl.child_by_field_name("name")
             if name is not None:
-                out.append(_Entry(_text(name), decl, stmt, _text(decl), ""))
+                out.append(_Entry(node_text(name), decl, stmt, node_text(decl), ""))
         elif decl.type in ("lexical_declaration", "variable_declaration"):
-            keyword = _text(decl.children[0])
+            keyword = node_text(decl.children[0])
             for d in decl.named_children:
                 target = d.child_by_field_name("name") if d.type == "variable_declarator" else None
                 value = d.child_by_field_name("value") if d.type == "variable_declarator" else None
                 if target is not None and target.type == "identifier" and value is not None \
                         and value.type in _FUNCTION_VALUES:
-                    out.append(_Entry(_text(target), value, stmt, f"{keyword} {_text(d)};", keyword))
+                    out.append(_Entry(node_text(target), value, stmt, f"{keyword} {node_text(d)};", keyword))
         elif decl.type == "expression_statement":
             expr = decl.named_children[0] if decl.named_children else None
             if expr is None or expr.type != "assignment_expression":
@@ -700,22 +545,22 @@ def _entries(root, defs: Mapping[str, _Def]) -> tuple[list[_Entry], list[tuple[s
                 continue
             m = re.fullmatch(r"(?:module\.exports|exports)\.([A-Za-z_$][\w$]*)", _member(left))
             if m:
-                out.append(_Entry(m.group(1), right, stmt, f"const {m.group(1)} = {_text(right)};", "const"))
+                out.append(_Entry(m.group(1), right, stmt, f"const {m.group(1)} = {node_text(right)};", "const"))
     return out, skipped
 
 
 def _helper_def(d: _Def) -> HelperDef:
     node = d.node
     if d.kind in ("function", "class"):
-        return HelperDef(d.name, d.kind, _text(node), d.start)  # type: ignore[arg-type]
+        return HelperDef(d.name, d.kind, node_text(node), d.start)  # type: ignore[arg-type]
     value = node.child_by_field_name("value")  # type: ignore[attr-defined]
-    return HelperDef(d.name, "value", _text(value) if value is not None else "undefined", d.start)
+    return HelperDef(d.name, "value", node_text(value) if value is not None else "undefined", d.start)
 
 
 def _helper_statement(d: _Def) -> str:
     if d.kind in ("function", "class"):
-        return _text(d.node)
-    return f"{d.keyword} {_text(d.node)};"
+        return node_text(d.node)
+    return f"{d.keyword} {node_text(d.node)};"
 
 
 def _closure(entry: _Entry, defs: Mapping[str, _Def], twice: set[str]) -> tuple[list[_Def], Skip | None]:
@@ -740,7 +585,7 @@ def _closure(entry: _Entry, defs: Mapping[str, _Def], twice: set[str]) -> tuple[
                 return [], Skip("unsupported helper", f"uses {name}, a destructured module binding")
             if d.kind == "mutable":
                 return [], Skip("module state", f"uses {name}, a module variable that is reassigned")
-            if name in BUILTIN_GLOBALS:
+            if name in GLOBAL_NAMES:
                 return [], Skip("unsupported helper", f"its helper {name} shadows a JavaScript global")
             problem = _impurity(d.node, allow_this=d.kind == "class")
             if problem is not None:
@@ -765,7 +610,7 @@ def _candidate(rel: str, entry: _Entry, defs: Mapping[str, _Def], twice: set[str
     helpers, problem = _closure(entry, defs, twice)
     if problem is not None:
         return problem
-    doc = _leading_doc(entry.stmt)
+    doc = leading_doc(entry.stmt)
     types = jsdoc_params(doc) if doc.startswith("/**") else {}
     stmt = entry.stmt
     generator = fn.type in ("generator_function_declaration", "generator_function")  # type: ignore[attr-defined]
@@ -779,6 +624,21 @@ def _candidate(rel: str, entry: _Entry, defs: Mapping[str, _Def], twice: set[str
         params=_params(fn, types), helpers=tuple(d.name for d in helpers))
     return JsCandidate(id=f"{rel}::{entry.name}", function=function, generator=generator,
                        helper_defs=tuple(_helper_def(d) for d in helpers))
+
+
+def _distinct(candidates: list[JsCandidate], skipped: list[tuple[str, Skip]]) -> list[JsCandidate]:
+    """The first of each group of candidates with the same code (helpers included, spacing
+    ignored): copies (an ESM and a CommonJS build of one file) make one task."""
+    seen: dict[str, str] = {}
+    out = []
+    for c in candidates:
+        key = " ".join(c.subject.split())
+        if key in seen:
+            skipped.append((c.id, Skip("duplicate", f"the same code as {seen[key]}")))
+            continue
+        seen[key] = c.id
+        out.append(c)
+    return out
 
 
 def scan(root: Path) -> JsScan:
@@ -825,6 +685,7 @@ def scan(root: Path) -> JsScan:
                 skipped_fns.append((f"{rel}::{entry.name}", got))
             else:
                 candidates.append(got)
+    candidates = _distinct(candidates, skipped_fns)
     return JsScan(candidates=tuple(candidates), skipped_functions=tuple(skipped_fns),
                   skipped_files=tuple(skipped_files),
                   callsites={k: tuple(v) for k, v in sorted(calls.items())},

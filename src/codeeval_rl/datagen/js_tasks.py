@@ -38,8 +38,8 @@ Choosing tests (:func:`choose_tests`)
 
 Tier (:func:`tier`)
     ``complexity`` = 1 + the branch points of the function (``if``, loops, ``case``, ``catch``,
-    ``?:``, ``&&``, ``||``, ``??``); ``lines`` = non-blank lines of the function and its helpers;
-    ``blocks`` = its coverage blocks. ``easy`` when complexity <= 3 and lines <= 12; ``hard``
+    ``?:``, ``&&``, ``||``, ``??``); ``lines`` = its non-blank lines; ``blocks`` = its coverage
+    blocks (helpers are given, so they do not count). ``easy`` when complexity <= 3 and lines <= 12; ``hard``
     when complexity >= 8, lines >= 40 or blocks >= 30; else ``medium``.
 """
 
@@ -50,11 +50,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codeeval_rl.datagen.js_oracle import BUILTIN_ERRORS
-from codeeval_rl.datagen.js_select import HelperDef, JsCandidate, parse
+from codeeval_rl.datagen.js_select import HelperDef, JsCandidate
+from codeeval_rl.datagen.js_syntax import parse
 from codeeval_rl.datagen.model import Frozen
 
 __all__ = [
     "FLOAT_TOLERANCE",
+    "MAX_EXAMPLE",
     "MIN_TESTS",
     "PUBLIC_TESTS",
     "TierMeasures",
@@ -77,6 +79,9 @@ MIN_TESTS = 5
 
 PUBLIC_TESTS = 3
 """Tests shown to the model."""
+
+MAX_EXAMPLE = 300
+"""A public test longer than this (as an example line) is left out of the prompt's examples."""
 
 _SOURCE_RANK = {"callsite": 0, "default": 1, "boundary": 2, "random": 3}
 
@@ -200,8 +205,8 @@ def _example(entry: str, f: Frozen, generator: bool) -> str:
 
 def prompt(cand: JsCandidate, public: Sequence[Frozen]) -> str:
     """The task text: an instruction, the function's doc comment and signature, the helpers it
-    may call (their code is the task's context), examples from the public tests, and the
-    answer format."""
+    may call (their code is the task's context), examples from the public tests (those up to
+    :data:`MAX_EXAMPLE` characters), and the answer format."""
     fn = cand.function
     parts = [f"Write the JavaScript function `{fn.name}` described below."]
     head = f"{fn.docstring}\n{fn.signature}" if fn.docstring else fn.signature
@@ -217,8 +222,10 @@ def prompt(cand: JsCandidate, public: Sequence[Frozen]) -> str:
                 lines.append(f"- const {h.name}")
         parts.append("These helpers are already defined (their code is in the context); "
                      "call them rather than rewriting them:\n" + "\n".join(lines))
-    if public:
-        parts.append("Examples:\n" + "\n".join(_example(fn.name, f, cand.generator) for f in public))
+    examples = [_example(fn.name, f, cand.generator) for f in public]
+    examples = [e for e in examples if len(e) <= MAX_EXAMPLE]
+    if examples:
+        parts.append("Examples:\n" + "\n".join(examples))
     parts.append(f"Answer with the complete function `{fn.name}` in one ```javascript block: "
                  "a plain script, without import or export.")
     return "\n\n".join(parts) + "\n"
@@ -239,7 +246,8 @@ class TierMeasures:
 
 
 def measures(cand: JsCandidate, blocks: int) -> TierMeasures:
-    """Cyclomatic complexity of the function, non-blank lines with helpers, coverage blocks."""
+    """Cyclomatic complexity, non-blank lines and coverage blocks of the function itself (its
+    helpers are given to the model, so they do not count)."""
     tree = parse(cand.function.source)
     complexity = 1
     stack = [tree.root_node]
@@ -252,7 +260,7 @@ def measures(cand: JsCandidate, blocks: int) -> TierMeasures:
             if op is not None and op.type in ("&&", "||", "??"):
                 complexity += 1
         stack.extend(n.children)
-    lines = sum(1 for line in cand.subject.splitlines() if line.strip())
+    lines = sum(1 for line in cand.function.source.splitlines() if line.strip())
     return TierMeasures(complexity, lines, blocks)
 
 
