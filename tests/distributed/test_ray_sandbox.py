@@ -57,8 +57,8 @@ def cluster():
     offline (no token file, no usage statistics). Yields the head's address."""
     saved = {k: os.environ.get(k) for k in OFFLINE}
     os.environ.update(OFFLINE)
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100_000_000, log_to_driver=False,
-             logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=100_000_000,
+             log_to_driver=False, logging_level=logging.WARNING)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -68,6 +68,39 @@ def cluster():
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@pytest.fixture
+def client_address(cluster):
+    """``ray://`` address of a Ray Client server on the module's cluster (the way a service or a
+    trainer outside the cluster reaches it), stopped after the test."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "ray.util.client.server", "--address", cluster, "--host",
+                             "127.0.0.1", "--port", str(port), "--mode", "legacy"], env={**os.environ, **OFFLINE},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the Ray Client server did not start") from None
+                time.sleep(0.2)
+        yield f"ray://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def ray_sandbox(settings, **kwargs):
@@ -168,7 +201,7 @@ def test_trl_reward_on_ray_equals_the_local_reward(cluster, sandbox):
         reward_function(SETTINGS, sandbox, ray="auto")
 
 
-def test_evaluate_cli_on_ray_matches_the_local_run(cluster, tmp_path):
+def test_evaluate_cli_through_ray_client_matches_the_local_run(client_address, tmp_path):
     from codeeval_rl.data import write_samples
 
     samples = tmp_path / "s.jsonl"
@@ -181,7 +214,7 @@ def test_evaluate_cli_on_ray_matches_the_local_run(cluster, tmp_path):
     for mode in ("local", "ray"):
         out = tmp_path / f"{mode}.json"
         args = ["evaluate", "--dataset", "humaneval", "--limit", "1", "--samples", str(samples), "--output", str(out),
-                "--config", str(config), "--json", *(["--ray", cluster] if mode == "ray" else [])]
+                "--config", str(config), "--json", *(["--ray", client_address] if mode == "ray" else [])]
         proc = subprocess.run([sys.executable, "-c", "from codeeval_rl.cli import main; main()", *args],
                               check=False, capture_output=True, text=True, timeout=180,
                               env={**os.environ, **OFFLINE})

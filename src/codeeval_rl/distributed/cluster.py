@@ -77,6 +77,8 @@ def connect(address: str = "auto") -> Cluster:
     if ray.is_initialized():
         return _describe(ray, address, owned=False)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if address.startswith("ray://"):
+        require("grpc", "ray")  # Ray Client's transport; ray's core install lacks it
     env_address = os.environ.get("RAY_ADDRESS", "")
     if address == "auto" and env_address:
         _probe(env_address)

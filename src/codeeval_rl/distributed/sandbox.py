@@ -387,7 +387,8 @@ class RaySandbox:
         """A ready() call returned: the actor is (back) up, or cannot isolate, or died again."""
         ray = ray_module()
         with self._lock:
-            actor = next((a for a in self._actors if a.probe is ref), None)
+            # by value: Ray Client's wait() returns new reference objects for the same ids
+            actor = next((a for a in self._actors if a.probe is not None and a.probe == ref), None)
             if actor is None or self._closed:
                 return  # another batch's thread handled it
             try:
