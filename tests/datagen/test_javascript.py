@@ -102,13 +102,15 @@ IMPURE = {
     "bad_helper.js": "function noisy(x) { console.log(x); return x; }\nfunction o(x) { return noisy(x) + 1; }\n",
     "undefined_name.js": "function p(x) { return lodash.map(x); }\n",
     "args.js": "const q = (x) => arguments.length + x;\n",
+    "reserved.js": "function assert(x) { return !!x; }\n",
+    "shadow.js": "const toString = (x) => `${x}`;\nfunction r(x) { return toString(x) + '!'; }\n",
 }
 
 
 def test_impure_and_untestable_functions_are_skipped_with_their_reason(tmp_path):
     found = scan(_write(tmp_path, IMPURE))
     why = {ident.split("::")[1]: skip for ident, skip in found.skipped_functions}
-    assert {c.function.name for c in found.candidates} == {"d"}
+    assert {c.function.name for c in found.candidates} == {"d", "toString"}
     assert why["a"].detail == "uses Date.now"
     assert why["b"].detail == "uses Math.random"
     assert why["c"].category == "impure: current time"
@@ -124,6 +126,8 @@ def test_impure_and_untestable_functions_are_skipped_with_their_reason(tmp_path)
     assert why["o"].detail == "its helper noisy uses console"
     assert why["p"].category == "undefined name"
     assert "arguments" in why["q"].detail
+    assert why["assert"].category == "reserved name"
+    assert why["r"].detail == "its helper toString shadows a JavaScript global"
 
 
 def test_export_forms_files_and_test_directories(tmp_path):

@@ -165,9 +165,8 @@ def _plans(cands: Sequence[JsCandidate], found: JsScan, results: Sequence[Oracle
         counts.keep("selection")
         kept = js_tasks.choose_tests(usable, max_tests)
         chosen = set(kept)
-        ranked = sorted((i for i in range(len(usable)) if i not in chosen),
-                        key=lambda i: (js_tasks._SOURCE_RANK.get(usable[i].source, 9), i))
-        plans.append(_Plan(cand, len(ins), usable, tuple(kept), tuple(ranked[:_MAX_EXTRA_CHECKS]),
+        extra = [i for i in js_tasks.rank_order(usable) if i not in chosen][:_MAX_EXTRA_CHECKS]
+        plans.append(_Plan(cand, len(ins), usable, tuple(kept), tuple(extra),
                            mutants(cand.function.source, seed=_seed(seed, cand.id, "mutants"), cap=max_mutants),
                            len(coverage_points(cand.subject))))
     return plans

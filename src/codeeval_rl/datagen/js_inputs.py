@@ -235,7 +235,9 @@ def _usage_type(name: str, body: str) -> JsType:
         return JsType("string")
     if methods & _ARRAY_METHODS:
         return JsType("array", (ANY,))
-    if re.search(rf"(?<![\w$.]){n}\s*[-*/%]|[-*/%<>]\s*{n}(?![\w$])|Math\.\w+\([^)]*(?<![\w$.]){n}(?![\w$])", body):
+    arithmetic = (rf"(?<![\w$.]){n}\s*(?:[-*/%]|[<>]=?\s*-?\d)|(?:[-*/%<]|(?<!=)>)=?\s*{n}(?![\w$])"
+                  rf"|Math\.\w+\([^)]*(?<![\w$.]){n}(?![\w$])")
+    if re.search(arithmetic, body):
         return JsType("number")
     if re.search(rf"(?<![\w$.]){n}\s*\[", body) or "length" in methods:
         return JsType("union", (JsType("string"), JsType("array", (ANY,))))

@@ -23,7 +23,8 @@ What is selected
     function expression>`` (one declarator each), their ``export`` and ``export default``
     forms, and ``module.exports.f = ...``/``exports.f = ...`` with a function value (rewritten
     to ``const f = ...;``). Methods, nested functions, anonymous default exports and names
-    defined twice are not. A function whose code (helpers included, spacing ignored) is the
+    defined twice are not, nor are functions named ``assert``, ``actual`` or ``close`` (names
+    the tests bind around the call). A function whose code (helpers included, spacing ignored) is the
     same as one found before it is skipped as a duplicate.
 
 Static purity (a function, and every helper it reaches, is skipped with the first reason)
@@ -598,6 +599,8 @@ def _closure(entry: _Entry, defs: Mapping[str, _Def], twice: set[str]) -> tuple[
 def _candidate(rel: str, entry: _Entry, defs: Mapping[str, _Def], twice: set[str],
                data: bytes) -> JsCandidate | Skip:
     fn = entry.fn
+    if entry.name in ("assert", "actual", "close"):
+        return Skip("reserved name", f"{entry.name} is a name the tests bind themselves")
     if entry.name in twice:
         return Skip("defined twice", f"{entry.name} is defined more than once in its file")
     problem = _impurity(fn, allow_this=False)

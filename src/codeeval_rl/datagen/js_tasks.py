@@ -59,6 +59,7 @@ __all__ = [
     "MAX_EXAMPLE",
     "MIN_TESTS",
     "PUBLIC_TESTS",
+    "TEST_NAMES",
     "TierMeasures",
     "category",
     "check_code",
@@ -67,6 +68,7 @@ __all__ = [
     "helper_preamble",
     "measures",
     "prompt",
+    "rank_order",
     "test_code",
     "tier",
 ]
@@ -84,6 +86,10 @@ MAX_EXAMPLE = 300
 """A public test longer than this (as an example line) is left out of the prompt's examples."""
 
 _SOURCE_RANK = {"callsite": 0, "default": 1, "boundary": 2, "random": 3}
+
+TEST_NAMES = frozenset({"assert", "actual", "close"})
+"""Names the test code binds around the call: a function with one of them cannot be called
+from its tests."""
 
 _CLOSE = ("const close = (a, b) => (typeof b === 'number'\n"
           "  ? typeof a === 'number' && (Object.is(a, b) || Math.abs(a - b) <= {tol} * Math.max(1, Math.abs(b)))\n"
@@ -138,15 +144,16 @@ def test_code(check: str, preamble: str = "") -> str:
 
 
 # ---- choosing tests ------------------------------------------------------------------------------
-def _rank(item: tuple[int, Frozen]) -> tuple[int, int]:
-    index, f = item
-    return (_SOURCE_RANK.get(f.source, 9), index)
+def rank_order(usable: Sequence[Frozen]) -> list[int]:
+    """Indices of ``usable`` by preference: call sites, defaults, boundaries, random inputs;
+    then input order."""
+    return sorted(range(len(usable)), key=lambda i: (_SOURCE_RANK.get(usable[i].source, 9), i))
 
 
 def choose_tests(usable: Sequence[Frozen], max_tests: int) -> list[int]:
     """Indices into ``usable`` of the tests to keep, in the order chosen (rules in the module
     docstring)."""
-    order = sorted(enumerate(usable), key=_rank)
+    order = [(i, usable[i]) for i in rank_order(usable)]
     chosen: list[int] = []
     covered: set[tuple[int, int]] = set()
     while len(chosen) < max_tests:
