@@ -375,12 +375,10 @@ def _strategy(t: Any, st: Any) -> Any:
 
 
 def _hypothesis_values(t: Any, n: int) -> list[Any]:
-    """``n`` values of type ``t`` drawn by Hypothesis; ``derandomize`` makes the draw the
-    same on every run (the seed acts later, when rows are combined)."""
+    """``n`` values of type ``t`` drawn by Hypothesis (see :func:`_draw`)."""
     if t is None or t is typing.Any or n <= 0:
         return []
     try:
-        from hypothesis import HealthCheck, Phase, given, settings
         from hypothesis import strategies as st
         from hypothesis.errors import HypothesisException
     except ImportError:
@@ -389,6 +387,14 @@ def _hypothesis_values(t: Any, n: int) -> list[Any]:
         strategy = _strategy(t, st)
     except (HypothesisException, TypeError, ValueError, NotImplementedError):
         return []
+    return _draw(strategy, n)
+
+
+def _draw(strategy: Any, n: int) -> list[Any]:
+    """Up to ``n`` examples of ``strategy``; ``derandomize`` makes the draw the same on every
+    run (the seed acts later, when rows are combined). A strategy that cannot draw gives none."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
     drawn: list[Any] = []
 
     @settings(max_examples=n, derandomize=True, database=None, deadline=None,
@@ -489,28 +495,13 @@ def record_values(name: str, fields: Sequence[tuple[str, str]], rng: random.Rand
 
 def _regex_values(pattern: str, n: int = 4) -> list[str]:
     try:
-        from hypothesis import HealthCheck, Phase, given, settings
         from hypothesis import strategies as st
 
         strategy = st.from_regex(pattern, fullmatch=False, alphabet=st.characters(min_codepoint=32, max_codepoint=126)
                                  ).filter(lambda x: len(x) <= 40)
     except Exception:  # noqa: BLE001 - not a pattern Hypothesis reads
         return []
-    drawn: list[str] = []
-
-    @settings(max_examples=n, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
-    @given(strategy)
-    def collect(value: str) -> None:
-        drawn.append(value)
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            collect()
-    except Exception:  # noqa: BLE001
-        return []
-    return drawn
+    return _draw(strategy, n)
 
 
 def literal_values(source: str) -> dict[type, list[Any]]:
