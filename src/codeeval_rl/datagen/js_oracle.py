@@ -10,12 +10,14 @@ the original spends more than :data:`SLOW_CPU_MS` of CPU time is not used. The c
 hold the ECMAScript globals and node's URL, URLSearchParams, TextEncoder, TextDecoder, atob,
 btoa and structuredClone; no ``require``, ``process`` or ``console``.
 
-Slices: a program stops at the first item boundary after about 60% of the sandbox's
-``yield_after_s`` (150 ms by default) and says where to go on; the next round of the same
-batch starts a fresh program there. Short programs keep their normal CPU priority, so a busy
-host slows them down but does not starve them. A program that dies (out of memory) goes on
-from the item after the one it was running, which is recorded as crashed. Rounds, crashes
-and the time of a whole run are bounded; items left over have no record.
+Parts and slices: a function's items are split into parts (32 inputs; 6 mutants) that run
+side by side. A program stops at the first item
+boundary after about 60% of the sandbox's ``yield_after_s`` (150 ms by default) and says
+where to go on, and a fresh program goes on at once. Short programs keep their normal CPU
+priority, so a busy host slows them down but does not starve them. A program that dies (out
+of memory) goes on from the item after the one it was running, which is recorded as
+crashed. Crashes, restarts and the time of a whole run are bounded; items left over have no
+record.
 
 Oracle (:func:`run_oracle`)
     Every function's inputs run **twice** (two independent series of programs in the same
@@ -60,9 +62,12 @@ Mutants (:func:`run_mutants`)
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +112,8 @@ BUILTIN_ERRORS = frozenset({"Error", "TypeError", "RangeError", "SyntaxError", "
 
 _TAG = "@@CEJS"
 _LIMITS = Limits(wall_time_s=60.0, memory_mb=1024, output_bytes=8 << 20)
-_MAX_ROUNDS = 200
+_ORACLE_PART = 32  # inputs per part of an oracle run
+_MUTANT_PART = 6  # mutants per part of a mutation run (the original is a part of its own)
 _MAX_CRASHES = 4
 _MAX_RESTARTS = 3
 _RUN_BUDGET_S = 600.0
@@ -247,7 +253,7 @@ function oracle() {
   try { subject = new vm.Script(job.subject, { filename: 'ce_subject.js' }); }
   catch (e) { emit({ fatal: 'the function does not compile: ' + describe(e) }); return; }
   const starts = lineStarts(job.subject);
-  for (let i = job.start; i < job.inputs.length; i++) {
+  for (let i = job.start; i < job.stop; i++) {
     if (sliceOver(i)) { emit({ more: i }); return; }
     const call = job.entry + '(' + job.inputs[i] + ')';
     const code = job.generator
@@ -321,7 +327,7 @@ function mutants() {
       return starved(cpu) ? 'starved' : 'timeout';
     }
   };
-  for (let i = job.start; i < job.mutants.length; i++) {
+  for (let i = job.start; i < job.stop; i++) {
     if (sliceOver(i)) { emit({ more: i }); return; }
     let script;
     try { script = new vm.Script(job.context + job.mutants[i], { filename: 'ce_subject.js' }); }
@@ -456,52 +462,104 @@ def _slice_ms(sandbox: Any) -> int:
     return 60_000 if y is None else max(50, int(y * 1000 * 0.6))
 
 
-def _run_jobs(sandbox: Any, jobs: Sequence[Mapping[str, Any]], sizes: Sequence[int],
+@dataclass
+class _Part:
+    """Items [start, stop) of one job, run by one program after another."""
+
+    job: int
+    start: int
+    stop: int
+    restarts: int = 0  # fresh programs in a row that were starved on their first item
+    crashes: int = 0
+
+
+def _run_jobs(sandbox: Any, jobs: Sequence[Mapping[str, Any]], bounds: Sequence[Sequence[int]],
               crashed: Callable[[str], dict[str, Any]],
               progress: Callable[[int, int], None] | None = None) -> list[tuple[dict[int, dict[str, Any]], str]]:
-    """Run each job to completion in slices (one batch per round, every pending job in it),
-    going on after a crash from the next item (the crashed one gets ``crashed(reason)``); per
-    job: its item records and a fatal message ("" when none). Bounded by :data:`_MAX_ROUNDS`
-    rounds, :data:`_MAX_CRASHES` crashes per job and :data:`_RUN_BUDGET_S` seconds: items
-    left over have no record."""
+    """Run every job's items, split into parts at ``bounds[k]`` (``[0, 32, 64]``: two parts).
+
+    The parts run side by side (four per sandbox worker: the sandbox's permits keep the runs at
+    normal priority to its size, and yielded runs let others start), each as a chain of short
+    programs: a program that stops after its slice is followed at once by one that
+    goes on (no batch waits for its slowest program). After a crash the part goes on from the
+    next item; the crashed one gets ``crashed(reason)``. Bounded by :data:`_MAX_CRASHES`
+    crashes and :data:`_MAX_RESTARTS` starved restarts per part and :data:`_RUN_BUDGET_S`
+    seconds in all: items left over have no record. Per job: its item records and a fatal
+    message ("" when none). What the sandbox raises is raised here."""
     results: list[dict[int, dict[str, Any]]] = [{} for _ in jobs]
     fatal = [""] * len(jobs)
-    crashes = [0] * len(jobs)
-    restarts = [0] * len(jobs)  # fresh programs in a row that were starved on their first item
+    parts = [_Part(k, a, b) for k, bs in enumerate(bounds) for a, b in itertools.pairwise(bs) if a < b]
+    total = sum(p.stop - p.start for p in parts)
+    queue = deque((p, p.start) for p in parts)
+    cond = threading.Condition()
+    failures: list[BaseException] = []
+    active = 0
     slice_ms = _slice_ms(sandbox)
-    pending = [(k, 0) for k in range(len(jobs)) if sizes[k] > 0]
-    total = sum(sizes)
-    stop = time.monotonic() + _RUN_BUDGET_S
-    for _ in range(_MAX_ROUNDS):
-        if not pending or time.monotonic() > stop:
-            break
-        programs = [_program({**jobs[k], "sliceMs": slice_ms, "restarts": restarts[k],
-                              "maxRestarts": _MAX_RESTARTS}, s) for k, s in pending]
-        runs = sandbox.run_many(programs, _LIMITS)
-        nxt: list[tuple[int, int]] = []
-        for (k, start), run in zip(pending, runs):
-            out = _records(run.stdout)
-            results[k].update(out.items)
+    stop_at = time.monotonic() + _RUN_BUDGET_S
+
+    def step(part: _Part, start: int) -> int | None:
+        job = {**jobs[part.job], "sliceMs": slice_ms, "restarts": part.restarts, "maxRestarts": _MAX_RESTARTS,
+               "stop": part.stop}
+        run = sandbox.run_many([_program(job, start)], _LIMITS)[0]
+        out = _records(run.stdout)
+        with cond:
+            results[part.job].update(out.items)
             if out.fatal:
-                fatal[k] = out.fatal
-            elif out.more is not None and out.more > start:
-                restarts[k] = 0
-                if out.more < sizes[k]:
-                    nxt.append((k, out.more))
-            elif out.more == start and restarts[k] < _MAX_RESTARTS:
-                restarts[k] += 1
-                nxt.append((k, start))
-            elif not out.end:
-                reached = max([start - 1, *out.items])
-                if reached + 1 < sizes[k]:
-                    results[k][reached + 1] = crashed(run.reason or run.status.value)
-                crashes[k] += 1
-                if reached + 2 < sizes[k] and crashes[k] < _MAX_CRASHES:
-                    nxt.append((k, reached + 2))
-        pending = nxt
-        if progress is not None:
-            done = sum(len(r) for r in results) + sum(sizes[k] for k in range(len(jobs)) if fatal[k])
-            progress(min(done, total), total)
+                fatal[part.job] = out.fatal
+        if out.fatal or out.end:
+            return None
+        if out.more is not None and out.more > start:
+            part.restarts = 0
+            return out.more if out.more < part.stop else None
+        if out.more == start and part.restarts < _MAX_RESTARTS:
+            part.restarts += 1
+            return start
+        reached = max([start - 1, *out.items])
+        if reached + 1 < part.stop:
+            with cond:
+                results[part.job][reached + 1] = crashed(run.reason or run.status.value)
+        part.crashes += 1
+        return reached + 2 if reached + 2 < part.stop and part.crashes < _MAX_CRASHES else None
+
+    def worker() -> None:
+        nonlocal active
+        while True:
+            with cond:
+                while not queue and active:
+                    cond.wait()
+                if not queue or failures:
+                    cond.notify_all()
+                    return
+                part, start = queue.popleft()
+                active += 1
+            nxt = None
+            try:
+                if time.monotonic() < stop_at:
+                    nxt = step(part, start)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                with cond:
+                    failures.append(exc)
+            with cond:
+                active -= 1
+                if nxt is not None:
+                    queue.append((part, nxt))
+                done = sum(len(r) for r in results)
+                cond.notify_all()
+            if progress is not None:
+                progress(min(done, total), total)
+
+    # More client threads than normal-priority slots: the sandbox's permits bound the runs at
+    # normal priority, and a run that yields (a starved program, a loop) lets the next one start
+    # beside it on a spare worker instead of holding up its thread's queue.
+    size = int(getattr(sandbox, "size", 2) or 2)
+    threads = [threading.Thread(target=worker, name="codeeval-js-driver", daemon=True)
+               for _ in range(max(1, min(size * 4, len(parts))))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise failures[0]
     return [(results[k], fatal[k]) for k in range(len(jobs))]
 
 
@@ -578,7 +636,7 @@ def run_oracle(sandbox: Any, work: Sequence[tuple[JsCandidate, Sequence[JsInput]
     """Run every function's original on its inputs, twice, in one sandbox batch (rules in the
     module docstring); results in ``work`` order."""
     jobs: list[dict[str, Any]] = []
-    sizes: list[int] = []
+    bounds: list[list[int]] = []
     blocks_of: list[tuple[tuple[int, int], ...]] = []
     for cand, inputs in work:
         subject = cand.subject
@@ -595,8 +653,8 @@ def run_oracle(sandbox: Any, work: Sequence[tuple[JsCandidate, Sequence[JsInput]
         }
         for _ in range(2):
             jobs.append(job)
-            sizes.append(len(inputs))
-    runs = _run_jobs(sandbox, jobs, sizes, lambda why: {"crashed": True, "v": why}, progress)
+            bounds.append([*range(0, len(inputs), _ORACLE_PART), len(inputs)])
+    runs = _run_jobs(sandbox, jobs, bounds, lambda why: {"crashed": True, "v": why}, progress)
     out: list[OracleResult] = []
     for n, (cand, inputs) in enumerate(work):
         (a, fa), (b, fb) = runs[2 * n], runs[2 * n + 1]
@@ -631,14 +689,14 @@ def run_mutants(sandbox: Any, work: Sequence[tuple[str, str, Sequence[str], Sequ
     """``work``: per function (context code, original source, mutant sources, check
     snippets, how many leading checks are the kept tests). One sandbox batch."""
     jobs = []
-    sizes = []
+    bounds: list[list[int]] = []
     for context, original, mutant_sources, checks, kept in work:
         prefix = f"{context}\n" if context else ""
         jobs.append({"mode": "mutants", "tag": _TAG, "context": prefix,
                      "mutants": [original, *mutant_sources], "checks": list(checks), "kept": kept,
                      "timeoutMs": CALL_TIMEOUT_MS})
-        sizes.append(1 + len(mutant_sources))
-    runs = _run_jobs(sandbox, jobs, sizes, lambda why: {"valid": True, "failed": [-1], "crashed": why}, progress)
+        bounds.append([0, *range(1, 1 + len(mutant_sources), _MUTANT_PART), 1 + len(mutant_sources)])
+    runs = _run_jobs(sandbox, jobs, bounds, lambda why: {"valid": True, "failed": [-1], "crashed": why}, progress)
     out = []
     for (records, _), (_, _, mutant_sources, checks, _) in zip(runs, work):
         first = records.get(0, {})
