@@ -11,10 +11,12 @@ scheduler), for:
     store), 2 actors of 1 worker each (``cpus_per_actor: 1``);
   * ray 1x2: the same cluster, 1 actor of 2 workers (``cpus_per_actor: 2``);
   * local again: the first configuration once more, to show how far the machine drifted.
-Every configuration is warmed up the same way (200 untimed trivial runs), its start time is
-printed, and every run must end ``ok`` (the script fails otherwise). On one machine the Ray
-processes (GCS, raylet, the actors' Python) share the same 2 cores with the sandbox, so this
-measures Ray's cost, not its gain: the gain is more machines.
+Every configuration runs with yielding off (``yield_after_s: null``: on a host that other work
+keeps busy, runs moved to the idle class starve) and a 10 s limit per run (256 MB), is warmed
+up the same way (200 untimed trivial runs) and prints its start time; every run must end
+``ok`` (the script fails otherwise). On one machine the Ray processes (GCS, raylet, the
+actors' Python) share the same 2 cores with the sandbox, so this measures Ray's cost, not its
+gain: the gain is more machines.
 
 Usage: python bench/ray_throughput.py [--n N] [--rounds R] [--single N] [--json OUT]
 """
@@ -35,7 +37,8 @@ from typing import Any
 from codeeval_rl.config import RaySettings
 from codeeval_rl.sandbox import Limits, Program, Sandbox, Status
 
-LIMITS = Limits(wall_time_s=3.0, memory_mb=256)
+LIMITS = Limits(wall_time_s=10.0, memory_mb=256)  # 10 s: no run times out on a busy host
+NO_YIELD = {"yield_after_s": None}  # yielded runs starve on a host others keep busy; every side alike
 
 
 def humaneval_programs() -> list[Program]:
@@ -108,7 +111,7 @@ def main() -> None:
     from codeeval_rl.distributed import RaySandbox
 
     workloads = {"trivial": trivial_programs(args.n), "humaneval": humaneval_programs() * 3}
-    rows = [measure("local", lambda: Sandbox(workers=2), workloads, args.rounds, args.single)]
+    rows = [measure("local", lambda: Sandbox(workers=2, **NO_YIELD), workloads, args.rounds, args.single)]
     began = time.perf_counter()
     ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=200_000_000, log_to_driver=False,
              logging_level=logging.WARNING)
@@ -116,11 +119,11 @@ def main() -> None:
     print(f"ray cluster start {cluster_s:.1f} s (ray {ray.__version__})", flush=True)
     try:
         for name, per in (("ray 2x1", 1), ("ray 1x2", 2)):
-            rows.append(measure(name, lambda per=per: RaySandbox(cluster=RaySettings(cpus_per_actor=per)),
+            rows.append(measure(name, lambda per=per: RaySandbox(cluster=RaySettings(cpus_per_actor=per), **NO_YIELD),
                                 workloads, args.rounds, args.single))
     finally:
         ray.shutdown()
-    rows.append(measure("local again", lambda: Sandbox(workers=2), workloads, args.rounds, args.single))
+    rows.append(measure("local again", lambda: Sandbox(workers=2, **NO_YIELD), workloads, args.rounds, args.single))
 
     local = statistics.median([rows[0]["single_ms"], rows[-1]["single_ms"]])
     print("\n| configuration | start s | trivial /s | HumanEval /s | 1-program batch ms | per-batch overhead ms |")

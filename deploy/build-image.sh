@@ -11,13 +11,14 @@
 #      host's pip configuration), so the image build itself needs no index;
 #   3. image: buildah bud -f deploy/Containerfile, tagged localhost/codeeval-rl:VERSION;
 #   4. doctor: `buildah run` of `codeeval-rl doctor` in a container of the image, as root
-#      (the sandbox's full mode) and as the image's own non-root user.
+#      (the sandbox's full mode; its failure fails the script) and as the image's own non-root
+#      user (rootless mode; reported).
 #
-# Needs: Linux, root (buildah's storage and mmdebstrap's chroot), buildah, mmdebstrap, a Python
+# Needs: Linux, root (buildah's storage and mmdebstrap's chroot), buildah, mmdebstrap, runc, a Python
 # 3.11 with pip (the image's Debian Python is 3.11: wheels must match it; PYTHON=... picks one),
 # network access to a Debian mirror and to a Python package index, about 6 GB of disk.
-# On Debian or Ubuntu: apt-get install buildah mmdebstrap (this script does it when run as root
-# with apt-get and they are missing).
+# On Debian or Ubuntu: apt-get install buildah mmdebstrap runc (this script does it when run as
+# root with apt-get and they are missing).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --suite) SUITE=$2; shift 2 ;;
     --mirror) MIRROR=$2; shift 2 ;;
     --no-doctor) DOCTOR=0; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +44,7 @@ fi
 missing=()
 command -v buildah >/dev/null || missing+=(buildah)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+command -v runc >/dev/null || missing+=(runc)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "installing ${missing[*]} with apt-get"
@@ -134,30 +136,38 @@ buildah bud --quiet --layers --isolation "${BUILDAH_ISOLATION:-chroot}" --networ
   -t "$TAG" "$CONTEXT"
 took[image]=$(elapsed "$t")
 rm -rf "$CONTEXT"
-size=$(buildah inspect --type image --format '{{.Docker.Size}}' "$TAG" 2>/dev/null || echo "")
 stored=$(buildah images --format '{{.Size}}' "$TAG" | head -1)
 
 # ---- 4. doctor -------------------------------------------------------------------------
+# OCI isolation (chroot isolation remounts /sys read-only, so the sandbox finds no writable
+# cgroup there). runc, since crun refuses hybrid v1/v2 cgroup hosts; crun where runc is absent.
 status=0
 if [ "$DOCTOR" = 1 ]; then
   t=$(now)
+  runtime=$(command -v runc || command -v crun)
   ctr=$(buildah from "$TAG")
   trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
-  for who in root default; do
-    echo "== doctor as $who user: buildah run (chroot isolation: the sandbox makes its own namespaces)"
-    args=(--isolation chroot)
-    [ "$who" = root ] && args+=(--user 0:0)
-    if buildah run "${args[@]}" "$ctr" -- codeeval-rl doctor; then
-      echo "doctor as $who: passed"
-    else
-      echo "doctor as $who: FAILED (exit $?)"; status=1
-    fi
-  done
+  # Root mode, the sandbox's full isolation: it makes its own namespaces (CAP_SYS_ADMIN), brings
+  # up each worker's loopback (CAP_NET_ADMIN) and creates cgroups (the host's cgroup tree).
+  echo "== doctor as root: buildah run --runtime $runtime, CAP_SYS_ADMIN, CAP_NET_ADMIN, the cgroup tree"
+  if buildah run --isolation oci --runtime "$runtime" --user 0:0 --cap-add CAP_SYS_ADMIN --cap-add CAP_NET_ADMIN \
+      --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw "$ctr" -- codeeval-rl doctor; then
+    echo "doctor as root: passed"
+  else
+    echo "doctor as root: FAILED"; status=1
+  fi
+  # Rootless mode, the image's own user: bubblewrap in unprivileged user namespaces.
+  echo "== doctor as the image's user (rootless mode): buildah run --runtime $runtime"
+  if buildah run --isolation oci --runtime "$runtime" "$ctr" -- codeeval-rl doctor; then
+    echo "doctor as the image's user: passed"
+  else
+    echo "doctor as the image's user: FAILED (rootless mode inside this runtime: docs/deploy.md)"
+  fi
   took[doctor]=$(elapsed "$t")
 fi
 
 echo
-echo "image $TAG: $stored (uncompressed layers: ${size:-?} bytes)"
+echo "image $TAG: $stored (uncompressed; base $(buildah images --format '{{.Size}}' "$BASE" | head -1))"
 for step in base wheels image doctor; do
   [ -n "${took[$step]:-}" ] && echo "  $step: ${took[$step]} s"
 done

@@ -4,7 +4,6 @@ worker getting sandbox_error, and the evaluate CLI, the TRL reward and the servi
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -166,6 +165,10 @@ def fake_box(workers):
     def respond(program, limits):
         if "KILL" in program.source:
             os._exit(1)
+        if "SLOW" in program.source:
+            import time
+
+            time.sleep(0.3)
         return ExecutionResult(status=Status.OK, exit_code=0, stdout=program.source)
 
     return FakeSandbox(respond)
@@ -175,7 +178,7 @@ def fake_box(workers):
 def test_a_program_that_kills_its_worker_gets_sandbox_error_never_a_hang(cluster):
     sources = [f"print({i})" for i in range(10)]
     sources[3] = "KILL"
-    with ray_sandbox(RaySettings(cpus_per_actor=1, chunk_size=4), factory=functools.partial(fake_box)) as rs:
+    with ray_sandbox(RaySettings(cpus_per_actor=1, chunk_size=4), factory=fake_box) as rs:
         results = rs.run_many([Program("python", s) for s in sources])
         assert rs.lost_chunks >= 2
     assert results[3].status is Status.SANDBOX_ERROR
@@ -183,6 +186,17 @@ def test_a_program_that_kills_its_worker_gets_sandbox_error_never_a_hang(cluster
     others = [r for i, r in enumerate(results) if i != 3]
     assert [r.stdout for r in others] == [s for i, s in enumerate(sources) if i != 3]  # chunk-mates retried alone
     assert all(r.status is Status.OK for r in others)
+
+
+@pytest.mark.timeout(60)
+def test_closing_the_sandbox_under_a_running_batch_ends_it_with_an_error(cluster):
+    from codeeval_rl.errors import SandboxError
+
+    rs = ray_sandbox(RaySettings(cpus_per_actor=1, chunk_size=1), factory=fake_box)
+    with pytest.raises(SandboxError, match="closed while a batch was running"):
+        rs.run_many([Program("python", f"SLOW {i}") for i in range(20)], on_result=lambda i, r: rs.close())
+    with pytest.raises(SandboxError, match="closed"):
+        rs.run(Program("python", "print(1)"))
 
 
 def test_trl_reward_on_ray_equals_the_local_reward(cluster, sandbox):

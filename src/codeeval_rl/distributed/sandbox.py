@@ -288,6 +288,8 @@ class RaySandbox:
         preloads = self._preloads_arg(ray)
         idle_since: float | None = None
         while not ledger.finished:
+            if self._closed:
+                raise SandboxError("this RaySandbox was closed while a batch was running")
             for actor in self._ready_actors():
                 while load[id(actor)] < self.ray.in_flight and id(actor) not in alone:
                     chunk = ledger.peek()
@@ -312,6 +314,8 @@ class RaySandbox:
                     done, _ = ray.wait(probes, num_returns=1, timeout=idle_since + self.ray.start_timeout_s - now)
                     for ref in done:
                         self._settle_probe(ref)
+                else:
+                    time.sleep(0.05)  # another batch's thread is settling the actors' states
                 continue
             idle_since = None
             timeout = max(0.0, min(f.deadline for f in flights.values()) - time.monotonic())
