@@ -236,11 +236,16 @@ def test_the_oracle_freezes_results_that_round_trip_and_refuses_the_rest(sandbox
         helpers=(HelperDef("BadInput", "class", "class BadInput extends Error {}", 0),))
     gen = _candidate("function* g(n) { for (let i = 0; i < n; i++) yield i * 2; }\n", "g", generator=True)
     noisy = _candidate("function r(x) { return x + Math.random(); }\n", "r")
+    # the contexts' URL comes from the driver's realm, so code can reach its process: 'boom'
+    # kills the whole driver program
+    boom = _candidate("function b(k) { if (k === 'boom') URL.constructor('return process')().abort(); return k; }\n",
+                      "b")
     ins = ["'nan'", "'negzero'", "'inf'", "'undef'", "'map'", "'set'", "'date'", "'nested'", "'float'", "'huge'",
            "'big'", "'fn'", "'inst'", "'cycle'", "'sym'", "'long'", "'sparse'"]
     res = run_oracle(sandbox, [(values, _inputs(*ins)),
                                (throws, _inputs("'range'", "'custom'", "'local'", "'string'", "'loop'", "null", "'ok'")),
-                               (gen, _inputs("3", "1e7")), (noisy, _inputs("1"))])
+                               (gen, _inputs("3", "1e7")), (noisy, _inputs("1")),
+                               (boom, _inputs("'a'", "'boom'", "'b'"))])
     got = {f.args: f for f in res[0].frozen}
     assert [got[k].value for k in ins[:8]] == [
         "NaN", "-0", "-Infinity", "undefined", 'new Map([["a", [1]]])', 'new Set([1, "x"])', "new Date(86400000)",
@@ -259,6 +264,8 @@ def test_the_oracle_freezes_results_that_round_trip_and_refuses_the_rest(sandbox
     assert [(f.outcome, f.value, f.kind) for f in res[2].frozen] == [
         ("return", "[0, 2, 4]", "iterable"), ("unusable", "the generator yields more than 1000 values", "exact")]
     assert res[3].frozen[0].outcome == "unusable" and res[3].frozen[0].value.startswith("nondeterministic")
+    assert [(f.outcome, f.value[:7]) for f in res[4].frozen] == [("return", '"a"'), ("unusable", "crashed"),
+                                                                  ("return", '"b"')]
     # coverage: the two inputs of t that return and raise cover different blocks
     assert got["'nan'"].arcs and res[1].frozen[0].arcs != res[1].frozen[6].arcs
     # every frozen result round-trips: the original passes the checks written from it
@@ -321,6 +328,21 @@ def test_each_operator_can_be_killed_and_the_runner_reports_kills(sandbox):
     assert any(k and min(k) >= 2 for k in per)  # survivors of the kept checks meet the extra ones
     wrong = run_mutants(sandbox, [("", MUTABLE, [], ["assert.deepStrictEqual(score(0, 0, false, ''), 1);"], 1)])[0]
     assert wrong.original_failures == frozenset({0})
+
+
+def test_a_mutant_that_crashes_the_driver_counts_as_killed_and_the_rest_still_run(sandbox):
+    original = "function twice(x) { return x * 2; }\n"
+    # the checks' `assert` comes from the driver's realm, so code can reach its process: this
+    # mutant kills the whole driver program the moment it runs
+    hog = "function twice(x) { assert.constructor('return process')().abort(); }\n"
+    wrong = "function twice(x) { return x + 2; }\n"
+    checks = ["assert.deepStrictEqual(twice(3), 6);", "assert.deepStrictEqual(twice(2), 4);"]
+    run = run_mutants(sandbox, [("", original, [hog, wrong, original], checks, 1)])[0]
+    assert run.original_failures == frozenset()
+    hog_kill, wrong_kill, same = run.mutants
+    assert hog_kill == frozenset({-1})  # a crash counts as a kill
+    assert wrong_kill == frozenset({0})  # the next mutant still ran: killed by the kept check
+    assert same == frozenset()  # an equivalent mutant survives every check
 
 
 # ---- stages 4, 6, 7: tests, prompt, tier -------------------------------------------------------

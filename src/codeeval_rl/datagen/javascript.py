@@ -24,9 +24,11 @@
    tests and meet the mutation target); a task that still fails is dropped.
 
 Determinism: the same tree, seed and options give the same tasks: every choice is ordered
-or drawn from ``random.Random`` seeded by the seed and the function's id. One limit: inputs
-whose run time is near the per-call limit (:data:`~codeeval_rl.datagen.js_oracle.CALL_TIMEOUT_MS`)
-may be kept in one run and dropped in another.
+or drawn from ``random.Random`` seeded by the seed and the function's id, and no choice
+depends on timing except one: an input whose run time is near the per-call limit
+(:data:`~codeeval_rl.datagen.js_oracle.CALL_TIMEOUT_MS`), or one that a host too busy to give
+it any CPU time starves through every restart, may be kept in one run and dropped in
+another.
 
 Stage counts (``JsGeneration.stages``), each with its unit: ``files`` (source files read /
 files and directories skipped), ``functions`` (candidates / functions skipped), ``inputs``
@@ -62,6 +64,7 @@ MAX_INPUTS = 64
 """Argument lists made per function."""
 
 _MAX_EXTRA_CHECKS = 40
+_CHECK_TIMEOUT_S = 30.0
 _CHUNK = 16
 _STAGES = ("files", "functions", "inputs", "oracle", "selection", "tests", "mutants", "mutation", "check", "tasks")
 
@@ -379,7 +382,9 @@ def javascript_tasks(root: Path, *, seed: int = 0, limit: int | None = None, mut
         from codeeval_rl.sandbox import Sandbox
 
         sandbox = Sandbox()
-    evaluator = Evaluator(EvaluationSettings(shaping="binary"), sandbox=sandbox)
+    # A generous per-test limit: every test's input ran in under SLOW_CPU_MS in the oracle, so
+    # a test that times out here met a busy host, not a slow solution.
+    evaluator = Evaluator(EvaluationSettings(shaping="binary", test_timeout=_CHECK_TIMEOUT_S), sandbox=sandbox)
     tasks: list[Task] = []
     try:
         cands = list(found.candidates)
