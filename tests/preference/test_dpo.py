@@ -21,6 +21,7 @@ from codeeval_rl.preference.verify import (
     build_dpo_pairs,
     correctness_pair,
     efficiency_pair,
+    timed_speedup,
     verification_report,
 )
 from codeeval_rl.rl.policy import FakePolicy
@@ -45,6 +46,56 @@ def test_efficiency_pair_needs_eligible_distinct_programs_and_the_speedup_after_
     assert efficiency_pair([0.001, 0.003, 0.0, 0.002], [True, True, False, True], texts, 1.5) is None
     assert efficiency_pair([0.001, 0.020], [True, False], texts[:2], 1.5) is None
     assert efficiency_pair([0.001, 0.020], [True, True], ["x", "x"], 1.5) is None
+
+
+def test_timed_speedup_uses_each_programs_least_time():
+    # (min slow 0.010 + 0.005) / (min fast 0.0 + 0.005) = 3
+    assert timed_speedup([0.004, 0.0, 0.002], [0.020, 0.010]) == pytest.approx(3.0)
+
+
+class _Run:
+    def __init__(self, cpu: float, passed: bool = True):
+        from types import SimpleNamespace
+
+        self.passed = passed
+        self.test_results = [SimpleNamespace(execution=SimpleNamespace(cpu_time_s=cpu))]
+
+
+class _TimingEvaluator:
+    """Answers the timing batch from a script: {code: [cpu of repeat 0, 1, 2]}."""
+
+    def __init__(self, script):
+        self.script, self.batches = script, []
+
+    def completion_to_code(self, task, completion):
+        return completion
+
+    def evaluate_many(self, items, tests="all"):
+        self.batches.append([(t.id, c) for t, c in items])
+        return [_Run(self.script[c][int(t.id.rsplit("#timing", 1)[1])]) for t, c in items]
+
+
+def test_a_timing_that_repeats_do_not_confirm_is_no_pair():
+    from codeeval_rl.preference.verify import _confirm
+
+    def record(fast, slow, cpu_fast, cpu_slow):
+        cand = {"task_id": "inc", "prompt": "p", "chosen": fast, "rejected": slow, "kind": "efficiency",
+                "chosen_cpu_s": cpu_fast, "rejected_cpu_s": cpu_slow, "trusted": list(_task().tests[:1])}
+        return {"pairs": [], "candidate": cand}
+
+    noisy = record("a", "b", 0.0001, 0.009)       # one slow reading of an equally fast program
+    real = record("c", "d", 0.0001, 0.060)
+    ev = _TimingEvaluator({"a": [0.0002] * 3, "b": [0.0001, 0.008, 0.0003], "c": [0.0003] * 3,
+                           "d": [0.050, 0.055, 0.052]})
+    _confirm(ev, [_task(), _task()], [noisy, real], CodeDpoSettings())
+    assert len(ev.batches) == 1 and len(ev.batches[0]) == 12  # one batch: 2 candidates x 3 repeats x 2 programs
+    assert len({tid for tid, _ in ev.batches[0]}) == 3        # repeats differ, so none is deduplicated
+    assert noisy["pairs"] == [] and "candidate" not in noisy
+    assert real["pairs"] == [{"task_id": "inc", "prompt": "p", "chosen": "c", "rejected": "d", "kind": "efficiency",
+                              "chosen_cpu_s": 0.0001, "rejected_cpu_s": 0.050}]
+    unconfirmed = record("a", "b", 0.0001, 0.009)
+    _confirm(_TimingEvaluator({}), [_task()], [unconfirmed], CodeDpoSettings(timing_repeats=0))
+    assert [p["rejected"] for p in unconfirmed["pairs"]] == ["b"]  # no repeats: the first timing decides
 
 
 def test_verification_report_by_hand():

@@ -193,6 +193,7 @@ def dpo_pairs_command(
     min_gap: Annotated[float, typer.Option("--min-gap", help="Skip a correctness pair when hi - lo < this * hi.")] = 0.1,
     trust: Annotated[float, typer.Option("--trust", help="A model test is trusted at this share of the best test score.")] = 0.5,
     min_speedup: Annotated[float, typer.Option("--min-speedup", help="Efficiency pairs: slowest / fastest CPU time.")] = 1.5,
+    timing_repeats: Annotated[int, typer.Option("--timing-repeats", help="More timed runs of the efficiency candidates.")] = 3,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
     top_p: Annotated[float, typer.Option("--top-p")] = 1.0,
@@ -215,8 +216,9 @@ def dpo_pairs_command(
         raise InputError(f"--task-tests {task_tests!r}: expected public or all")
     settings = CodeDpoSettings(codes=codes, tests=tests, tests_from=tests_from, task_tests=task_tests,  # type: ignore[arg-type]
                                test_samples=test_samples, damping=damping, iterations=iterations, min_gap=min_gap,
-                               trust=trust, min_speedup=min_speedup, seed=seed, temperature=temperature, top_p=top_p,
-                               max_new_tokens=max_new_tokens, test_max_new_tokens=test_max_new_tokens)
+                               trust=trust, min_speedup=min_speedup, timing_repeats=timing_repeats, seed=seed,
+                               temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
+                               test_max_new_tokens=test_max_new_tokens)
     tasks = _tasks(dataset, limit)
     policy = LLMAdapter(model)
     with Evaluator(_evaluation(config)) as ev, _chunk_progress("programs x tests", as_json) as on_chunk:

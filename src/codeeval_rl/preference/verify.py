@@ -22,8 +22,12 @@ For each task, in seeded, resumable chunks (:func:`~.sampling.run_chunks`):
    whose score is at least ``trust`` times the best model test's. Among the programs that
    pass every trusted test, the fastest against the slowest by CPU time in the sandbox
    summed over the trusted tests (for Python, the harness times each test with
-   ``process_time``), kept when ``(t_slow + 5 ms) / (t_fast + 5 ms) >= min_speedup`` (the
-   efficiency level's 5 ms floor keeps timer noise of tiny programs from making pairs).
+   ``process_time``). A single timing is noisy on a busy host (one-line programs measured
+   0.1 ms in one run and up to 9 ms in another beside a loaded machine), so the two candidates
+   run ``timing_repeats`` (3) more times on the trusted tests, in one more batch per chunk, and
+   each one's time is the least of its runs; the pair is kept when
+   ``(t_slow + 5 ms) / (t_fast + 5 ms) >= min_speedup`` still holds (the 5 ms floor is the
+   efficiency level's).
 
 **Verification quality.** Over tasks whose truth tests exist, Spearman's rho between each
 program's mutual-verification score and its true pass rate: the mean over tasks where rho is
@@ -61,6 +65,7 @@ __all__ = [
     "build_dpo_pairs",
     "correctness_pair",
     "efficiency_pair",
+    "timed_speedup",
     "verification_report",
 ]
 
@@ -80,6 +85,8 @@ class CodeDpoSettings:
     min_gap: float = 0.1
     trust: float = 0.5
     min_speedup: float = 1.5
+    timing_repeats: int = 3
+    """Runs more of the two efficiency candidates; each one's CPU time is the least of its runs."""
     seed: int = 0
     temperature: float = 1.0
     top_p: float = 1.0
@@ -91,7 +98,8 @@ class CodeDpoSettings:
                   "tests_from": self.tests_from in ("model", "task", "both"),
                   "task_tests": self.task_tests in ("public", "all"), "damping": 0 <= self.damping <= 1,
                   "iterations": self.iterations >= 0, "min_gap": 0 <= self.min_gap <= 1, "trust": 0 <= self.trust <= 1,
-                  "min_speedup": self.min_speedup >= 1, "temperature": self.temperature >= 0,
+                  "min_speedup": self.min_speedup >= 1, "timing_repeats": self.timing_repeats >= 0,
+                  "temperature": self.temperature >= 0,
                   "top_p": 0 < self.top_p <= 1, "max_new_tokens": self.max_new_tokens >= 1,
                   "test_max_new_tokens": self.test_max_new_tokens >= 1}
         for name, ok in checks.items():
@@ -165,17 +173,60 @@ def _analyse(task: Task, texts: list[str], tests: list[TestCase], from_task: int
     best = max(model_scores, default=0.0)
     trusted = [j for j in range(len(tests)) if j < from_task or v.tests[j] >= s.trust * best]
     cpu = [sum(r.test_results[j].execution.cpu_time_s for j in trusted) for r in results] if tests else []
+    candidate = None
     if trusted:
         eligible = [all(matrix[i][j] for j in trusted) for i in range(len(texts))]
         ep = efficiency_pair(cpu, eligible, texts, s.min_speedup)
         if ep is not None:
             fast, slow = ep
-            pairs.append({**base, "chosen": texts[fast], "rejected": texts[slow], "kind": "efficiency",
-                          "chosen_cpu_s": cpu[fast], "rejected_cpu_s": cpu[slow],
-                          "chosen_score": v.programs[fast], "rejected_score": v.programs[slow]})
+            candidate = {**base, "chosen": texts[fast], "rejected": texts[slow], "kind": "efficiency",
+                         "chosen_cpu_s": cpu[fast], "rejected_cpu_s": cpu[slow],
+                         "chosen_score": v.programs[fast], "rejected_score": v.programs[slow],
+                         "trusted": [tests[j] for j in trusted]}
     return {"task_id": task.id, "tests": [t.code for t in tests], "model_tests": len(tests) - from_task,
             "scores": list(v.programs), "test_scores": list(v.tests), "pass_count": list(pass_count_scores(matrix)),
-            "truth": [r.num_passed / r.num_tests for r in truth] if truth else [], "pairs": pairs}
+            "truth": [r.num_passed / r.num_tests for r in truth] if truth else [], "pairs": pairs,
+            "candidate": candidate}
+
+
+def timed_speedup(fast_s: Sequence[float], slow_s: Sequence[float]) -> float:
+    """``(min(slow) + 5 ms) / (min(fast) + 5 ms)``: the speed-up the least CPU time of each
+    program's runs shows (the least is the run the fewest interruptions slowed). Pure."""
+    return (min(slow_s) + TIME_FLOOR_S) / (min(fast_s) + TIME_FLOOR_S)
+
+
+def _confirm(evaluator: Any, tasks: Sequence[Task], records: list[dict[str, Any]], s: CodeDpoSettings) -> None:
+    """Time each efficiency candidate's two programs ``timing_repeats`` more times on the trusted
+    tests (one evaluator batch for the chunk; the repeats are told apart so none is deduplicated),
+    keep the pair when :func:`timed_speedup` over all runs still reaches ``min_speedup``."""
+    items: list[tuple[Task, str]] = []
+    owners = []
+    for task, rec in zip(tasks, records, strict=True):
+        cand = rec["candidate"]
+        if cand is None or s.timing_repeats == 0:
+            continue
+        for k in range(s.timing_repeats):
+            timing = replace(task, id=f"{task.id}#timing{k}", tests=tuple(cand["trusted"]), public_test_ids=())
+            items += [(timing, evaluator.completion_to_code(task, cand["chosen"])),
+                      (timing, evaluator.completion_to_code(task, cand["rejected"]))]
+            owners.append(rec)
+    results = evaluator.evaluate_many(items, tests="all") if items else []
+    runs: dict[int, tuple[list[float], list[float]]] = {}
+    for n, rec in enumerate(owners):
+        fast, slow = results[2 * n], results[2 * n + 1]
+        times = runs.setdefault(id(rec), ([rec["candidate"]["chosen_cpu_s"]], [rec["candidate"]["rejected_cpu_s"]]))
+        if fast.passed:
+            times[0].append(sum(t.execution.cpu_time_s for t in fast.test_results))
+        if slow.passed:
+            times[1].append(sum(t.execution.cpu_time_s for t in slow.test_results))
+    for rec in records:
+        cand = rec.pop("candidate")
+        if cand is None:
+            continue
+        del cand["trusted"]
+        fast_s, slow_s = runs.get(id(rec), ([cand["chosen_cpu_s"]], [cand["rejected_cpu_s"]]))
+        if timed_speedup(fast_s, slow_s) >= s.min_speedup:
+            rec["pairs"].append({**cand, "chosen_cpu_s": min(fast_s), "rejected_cpu_s": min(slow_s)})
 
 
 @dataclass(frozen=True)
@@ -251,6 +302,7 @@ def build_dpo_pairs(policy: Any, tasks: Sequence[Task], evaluator: Any, settings
             ver = results[start:start + k] if has_tests else []
             tru = results[start + (k if has_tests else 0):start + (k if has_tests else 0) + k] if has_truth else []
             out.append(_analyse(task, progs, tests, n_task, ver, tru, s, source))
+        _confirm(evaluator, chunk, out, s)
         return out
 
     key = {**asdict(s), "model": model_name, "chunk_size": chunk_size, "tasks": len(tasks)}
