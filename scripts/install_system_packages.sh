@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the sandbox and the tests need, only those missing.
 # Each line: a path that proves the package is present, then the Debian package.
+# python3-venv: tests/sandbox/test_rootless.py installs the project for an unprivileged user in
+# a virtual environment of the system Python. libcommons-lang3-java: the java runtime profile's
+# jars come from Debian's packages (docs/sandbox.md).
 set -euo pipefail
 need=()
 while read -r probe pkg; do
@@ -17,6 +20,8 @@ done <<'LIST'
 /usr/bin/rustc rustc
 /usr/bin/chromium chromium
 /usr/lib/python3/dist-packages/coverage/__init__.py python3-coverage
+/usr/lib/python3.11/ensurepip/__init__.py python3-venv
+/usr/share/java/commons-lang3.jar libcommons-lang3-java
 LIST
 # python3-seccomp's file name carries the architecture; accept any build of it.
 if ls /usr/lib/python3/dist-packages/seccomp*.so >/dev/null 2>&1; then

@@ -41,6 +41,9 @@ class Status(str, enum.Enum):
     MEMORY_LIMIT = "memory_limit"
     OUTPUT_LIMIT = "output_limit"
     SANDBOX_ERROR = "sandbox_error"
+    MISSING_DEPENDENCY = "missing_dependency"
+    """The program needs a package its runtime profile lacks (``ExecutionResult.missing``
+    names them): a fact about the profile, not a fault of the program."""
 
     def __str__(self) -> str:  # "ok", not "Status.OK", in tables and JSON
         return self.value
@@ -51,13 +54,16 @@ class Program:
     """Source code to run.
 
     ``files`` are extra files written next to the source in the working directory
-    (name -> text); names must be plain relative paths.
+    (name -> text); names must be plain relative paths. ``runtime`` names the runtime
+    profile whose packages the program may import (``python-datascience``, ``node``...);
+    empty means the sandbox's default profile (see :mod:`codeeval_rl.sandbox.profiles`).
     """
 
     language: str
     source: str
     stdin: str = ""
     files: Mapping[str, str] = field(default_factory=dict)
+    runtime: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,9 @@ class ExecutionResult:
     status other than OK in one line. ``compile_time_s`` is 0 for interpreted languages
     and for compile-cache hits (``cached`` is then True). ``yielded``: the run was still
     going after the sandbox's ``yield_after_s`` and went on at the lowest CPU priority, so
-    its times reflect the load beside it.
+    its times reflect the load beside it. ``missing``: for ``missing_dependency``, the
+    packages the program needs and its runtime profile lacks (distribution names:
+    ``scikit-learn`` for ``import sklearn``); empty otherwise.
     """
 
     status: Status
@@ -104,6 +112,7 @@ class ExecutionResult:
     compile_time_s: float = 0.0
     cached: bool = False
     yielded: bool = False
+    missing: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -125,6 +134,7 @@ class ExecutionResult:
             "compile_time_s": self.compile_time_s,
             "cached": self.cached,
             "yielded": self.yielded,
+            "missing": list(self.missing),
         }
 
 
@@ -151,7 +161,8 @@ class TestCase:
 @dataclass(frozen=True)
 class Task:
     """A programming task. ``tests`` hold all tests; ``public_test_ids`` name those shown
-    to the model as feedback, the rest are hidden and scored."""
+    to the model as feedback, the rest are hidden and scored. ``runtime``: the runtime
+    profile its programs run in (empty: the one the command or sandbox chose)."""
 
     id: str
     language: str
@@ -164,6 +175,7 @@ class Task:
     category: str = ""
     context: str = ""
     provenance: Mapping[str, str] = field(default_factory=dict)
+    runtime: str = ""
 
     @property
     def public_tests(self) -> tuple[TestCase, ...]:

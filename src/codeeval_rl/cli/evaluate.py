@@ -8,6 +8,13 @@ in input order. With ``--best-of N --rm RM_DIR`` a reward model scores every sam
 random choice and of an oracle among the same N samples per task
 (:mod:`codeeval_rl.preference.best_of`). With ``--ray auto|ADDRESS`` the programs run on a
 Ray cluster's sandbox actors (:mod:`codeeval_rl.distributed`); the verdicts are the same.
+
+Runtime profiles: each task's programs run in its ``runtime`` (else ``--profile``). Before
+samples are scored, each such task's reference solution runs in its profile (``--check-references``,
+on whenever a profile is in play): tasks whose reference fails are listed with the reason and
+left out (``summary.incompatible_tasks``). Samples whose profile lacks a package
+(``missing_dependency``) are left out of pass@k and the mean reward and counted in
+``summary.missing_dependency``, unless ``--missing-dependency-fails``.
 """
 
 from __future__ import annotations
@@ -120,6 +127,19 @@ def evaluate_command(
     ray: Annotated[str | None, typer.Option(
         "--ray", help="Run the programs on a Ray cluster: auto (join the running one, or start a local one) "
                       "or HOST:PORT of its head; other ray: settings come from --config.")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="Runtime profile of tasks that name none (python-datascience, node, java; "
+                          "`codeeval-rl sandbox build-env`).")] = None,
+    resolve: Annotated[Path | None, typer.Option(
+        "--resolve", help="A local wheel cache: packages a Python program lacks are installed from it into an "
+                          "overlay (no network) and the program runs again.")] = None,
+    missing_dependency_fails: Annotated[bool, typer.Option(
+        "--missing-dependency-fails", help="Count a sample that needs a package its profile lacks as failed "
+                                           "(default: left out of pass@k and the mean reward).")] = False,
+    check_references: Annotated[bool | None, typer.Option(
+        "--check-references/--no-check-references",
+        help="Run each task's reference in its profile first and leave out the tasks where it fails "
+             "(default: on when a task or --profile names a profile).")] = None,
 ) -> None:
     """Evaluate SAMPLES (or --model's samples) on DATASET; write per-sample results and a summary."""
     from codeeval_rl.data import load_dataset, read_samples, write_samples
@@ -137,7 +157,17 @@ def evaluate_command(
     if samples is not None and not samples.is_file():
         raise InputError(f"samples file not found: {samples}")
     _check_best_of(best_of, rm, best_of_filter, n if model is not None else None)
+    if profile:
+        from codeeval_rl.sandbox.profiles import load_profile
+
+        load_profile(profile)  # unknown or not built: say so before any work
     sandbox = _ray_sandbox(ray, config)
+    if resolve is not None:
+        if sandbox is not None:
+            raise InputError("--resolve works with the local sandbox, not --ray")
+        from codeeval_rl.sandbox import Sandbox
+
+        sandbox = Sandbox(resolve=resolve)
     with contextlib.ExitStack() as stack, Evaluator(settings=str(config) if config else None, sandbox=sandbox) as ev:
         if sandbox is not None:
             stack.callback(sandbox.close)
@@ -153,8 +183,7 @@ def evaluate_command(
             write_samples(output.with_suffix(".samples.jsonl"), records_in)
         if not records_in:
             raise InputError("no samples to evaluate")
-        records = _evaluate_with_progress(tasks, records_in, ev, quiet=as_json)
-        extra = {}
+        records, extra = _evaluate_in_runtimes(tasks, records_in, ev, profile, check_references, as_json)
         if best_of is not None and rm is not None:
             from codeeval_rl.preference.best_of import rerank
             from codeeval_rl.preference.reward_model import RewardModel
@@ -162,7 +191,63 @@ def evaluate_command(
             result = rerank(tasks, records, RewardModel(rm), best_of, public_filter=best_of_filter == "public",
                             evaluator=ev)
             extra["best_of"] = {**result.to_summary(), "rm": str(rm), "filter": best_of_filter}
-    _write_and_show(output, records, ks, dataset, as_json, extra)
+    _write_and_show(output, records, ks, dataset, as_json, extra, missing_dependency_fails)
+
+
+def _evaluate_in_runtimes(tasks: Sequence[Any], records_in: Sequence[dict[str, Any]], ev: Any, profile: str | None,
+                          check: bool | None, quiet: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Evaluate each task's samples in its runtime profile (one evaluator per profile, all on
+    ``ev``'s sandbox); first, where asked (or a profile is in play), leave out the tasks whose
+    reference fails in its profile. Records in input order, and the summary's extra keys."""
+    from codeeval_rl.evaluation import Evaluator
+    from codeeval_rl.sandbox.profiles import runtime_for
+    from codeeval_rl.sandbox.runtime_view import RuntimeView
+
+    runtime_of = {t.id: runtime_for(t.runtime, t.language, profile) for t in tasks}
+    evaluators = {rt: Evaluator(ev.settings, sandbox=RuntimeView(ev.sandbox, rt)) if rt else ev
+                  for rt in set(runtime_of.values())}
+    extra: dict[str, Any] = {}
+    if check if check is not None else any(runtime_of.values()):
+        rejected = _incompatible(tasks, evaluators, runtime_of)
+        extra["incompatible_tasks"] = rejected
+        if rejected and not quiet:
+            from rich.console import Console
+
+            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            for row in rejected:
+                err.print(f"left out {row['task_id']} ({row['runtime'] or 'no profile'}): {row['reason']}", markup=False)
+        bad = {row["task_id"] for row in rejected}
+        records_in = [r for r in records_in if r["task_id"] not in bad]
+        if not records_in:
+            raise InputError(f"every sampled task's reference fails in its runtime profile ({len(bad)} left out)")
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, rec in enumerate(records_in):
+        groups[runtime_of.get(rec["task_id"], "")].append(i)
+    records: list[dict[str, Any]] = [{} for _ in records_in]
+    for rt, idx in groups.items():
+        for i, rec in zip(idx, _evaluate_with_progress(tasks, [records_in[i] for i in idx], evaluators[rt], quiet)):
+            records[i] = rec
+    return records, extra
+
+
+def _incompatible(tasks: Sequence[Any], evaluators: dict[str, Any], runtime_of: dict[str, str]) -> list[dict[str, Any]]:
+    """The tasks whose reference solution does not pass all its tests in the task's profile
+    (as BigCodeBench checks its tasks), each with the reason; tasks without a reference stay."""
+    rows = []
+    for rt, evaluator in evaluators.items():
+        todo = [t for t in tasks if runtime_of[t.id] == rt and t.reference_solution.strip()]
+        if not todo:
+            continue
+        for task, res in zip(todo, evaluator.evaluate_many([(t, t.reference_solution) for t in todo], tests="all")):
+            if res.passed:
+                continue
+            missing = sorted({m for tr in res.test_results for m in tr.execution.missing})
+            first = next((tr.execution for tr in res.test_results if not tr.passed), None)
+            reason = (first.reason if first is not None and res.outcome == "missing_dependency" and first.reason
+                      else (res.feedback.strip().splitlines() or [res.outcome])[0])[:300]
+            rows.append({"task_id": task.id, "runtime": rt, "outcome": res.outcome, "reason": reason,
+                         "missing": missing})
+    return rows
 
 
 def _ray_sandbox(address: str | None, config: Path | None) -> Any:
@@ -210,10 +295,15 @@ def _evaluate_with_progress(tasks: Sequence[Any], records_in: Sequence[dict[str,
 
 
 def _write_and_show(output: Path, records: list[dict[str, Any]], ks: Sequence[int], dataset: str,
-                    as_json: bool, extra: dict[str, Any] | None = None) -> None:
+                    as_json: bool, extra: dict[str, Any] | None = None, missing_dependency_fails: bool = False) -> None:
     from rich.console import Console
 
-    summary = summarise(records, ks)
+    from codeeval_rl.evaluation.execution import is_judged
+
+    judged = [r for r in records if is_judged(r.get("outcome", ""), missing_dependency_fails)]
+    summary = summarise(judged, ks)
+    summary["missing_dependency"] = {"samples": sum(r.get("outcome") == "missing_dependency" for r in records),
+                                     "counted_as_failed": missing_dependency_fails}
     summary["dataset"] = dataset
     summary.update(extra or {})
     try:

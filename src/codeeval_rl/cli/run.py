@@ -1,4 +1,5 @@
-"""``codeeval-rl run``: run one file in the sandbox and print what happened."""
+"""``codeeval-rl run``: run one file in the sandbox and print what happened; ``doctor``: check
+this host; ``sandbox build-env`` / ``sandbox profiles``: the runtime profiles."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def run_command(
     memory_mb: Annotated[int | None, typer.Option("--memory-mb", help="Memory limit, MiB.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Sandbox YAML (sandbox: section).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (a list for several files).")] = False,
+    profile: Annotated[str | None, typer.Option("--profile", help="Runtime profile (python-stdlib, python-datascience, node, java); built with `codeeval-rl sandbox build-env`.")] = None,
+    resolve: Annotated[Path | None, typer.Option("--resolve", help="A local wheel cache: packages a Python program lacks are installed from it (no network) into an overlay, and the program runs again.")] = None,
 ) -> None:
     """Run FILE(s) in the sandbox. Exits 0 whatever the programs did."""
     from dataclasses import replace
@@ -54,7 +57,8 @@ def run_command(
     stdin_text = _read_text(stdin, "stdin file") if stdin else ""
     programs = [Program(language=language or _guess_language(f), source=_read_text(f, "source file"),
                         stdin=stdin_text) for f in files]
-    with Sandbox(str(config) if config else None, workers=min(len(files), os.cpu_count() or 1)) as sb:
+    with Sandbox(str(config) if config else None, workers=min(len(files), os.cpu_count() or 1),
+                 profile=profile, resolve=resolve) as sb:
         limits = sb.default_limits()
         if timeout is not None:
             limits = replace(limits, wall_time_s=timeout, cpu_time_s=timeout)
@@ -86,6 +90,8 @@ def run_command(
     table.add_row("status", f"[{colour}]{result.status.value}[/]")
     if result.reason:
         table.add_row("reason", result.reason)
+    if result.missing:
+        table.add_row("missing", ", ".join(result.missing))
     table.add_row("exit code", str(result.exit_code))
     table.add_row("wall / cpu", f"{result.wall_time_s * 1000:.1f} ms / {result.cpu_time_s * 1000:.1f} ms")
     table.add_row("peak memory", f"{result.peak_memory_bytes / 2**20:.1f} MiB")
@@ -127,9 +133,14 @@ def doctor_command(
 
         out = Console()
         caps = report["capabilities"]
-        out.print(f"isolation: cgroup v{caps.get('cgroup')}, seccomp {'on' if caps.get('seccomp') else 'OFF'}"
+        cgroup = f"cgroup v{caps.get('cgroup')}" if caps.get("cgroup") else "no cgroups"
+        out.print(f"mode: {caps.get('mode')}; isolation: {cgroup}, seccomp {'on' if caps.get('seccomp') else 'OFF'}"
                   f"{' (' + caps['seccomp_reason'] + ')' if caps.get('seccomp_reason') else ''}, "
                   f"{caps.get('workers')} workers, sandbox Python {caps.get('python')}")
+        guarantees = Table("guarantee", "holds", "how", title=f"guarantees in {caps.get('mode')} mode")
+        for row in caps.get("guarantees", []):
+            guarantees.add_row(row["name"], "[green]yes[/]" if row["holds"] else "[yellow]weaker[/]", row["how"])
+        out.print(guarantees)
         table = Table("language", "status", "output", "wall ms", "compile ms")
         for row in report["languages"]:
             colour = "green" if row["status"] == "ok" else "red"
@@ -140,6 +151,49 @@ def doctor_command(
         raise typer.Exit(1)
 
 
+sandbox_app = typer.Typer(help="The sandbox's runtime profiles: build them, list them.", no_args_is_help=True)
+
+
+@sandbox_app.command("build-env")
+def build_env_command(
+    profile: Annotated[str, typer.Argument(help="python-datascience, node or java (python-stdlib needs no build).")],
+    directory: Annotated[Path | None, typer.Option("--dir", help="Profiles directory (default $CODEEVAL_RL_PROFILES or ~/.cache/codeeval-rl/profiles).")] = None,
+    jars: Annotated[Path | None, typer.Option("--jars", help="java: a directory of jars to use instead of Debian's /usr/share/java.")] = None,
+    python: Annotated[str, typer.Option("--python", help="The sandbox's interpreter, which Python profiles are built for.")] = "/usr/bin/python3",
+) -> None:
+    """Build PROFILE once into a read-only directory the sandbox mounts. Packages come from the
+    registries now (pip, npm; Java: Debian's jars or --jars), never while programs run."""
+    from codeeval_rl.sandbox.profiles import build_profile
+
+    built = build_profile(profile, directory, python=python, jars=jars, log=lambda msg: typer.echo(msg, err=True))
+    packages = built.manifest.get("packages", {})
+    typer.echo(f"{built.spec.name}: {len(packages)} packages in {built.path}")
+    for name, version in sorted(packages.items()):
+        typer.echo(f"  {name} {version}")
+
+
+@sandbox_app.command("profiles")
+def profiles_command(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Profiles directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the runtime profiles and whether each is built here."""
+    from codeeval_rl.sandbox.profiles import list_profiles
+
+    rows = list_profiles(directory)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("profile", "language", "built", "contents")
+    for row in rows:
+        table.add_row(row["name"], row["language"], "yes" if row["built"] else "no", row["description"])
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command("run")(run_command)
     app.command("doctor")(doctor_command)
+    app.add_typer(sandbox_app, name="sandbox")

@@ -17,6 +17,9 @@ tier           no       easy, medium (default) or hard
 category       no       string
 context        no       string: documentation/API text given with the prompt
 provenance     no       object of string values; ``source`` (and ideally ``licence``)
+runtime        no       runtime profile the task's programs run in (``python-datascience``,
+                        ``node``, ``java``; its language must be the task's); empty or absent:
+                        the one the command chooses (``--profile``), else none
 wrong_solutions no      list of strings: known-wrong solutions (not part of the Task;
                         read with :func:`read_wrong_solutions`)
 ============== ======== ===============================================================
@@ -56,7 +59,7 @@ __all__ = [
 
 TIERS = ("easy", "medium", "hard")
 TASK_KEYS = ("id", "language", "prompt", "entry_point", "tests", "public_test_ids", "reference_solution",
-             "tier", "category", "context", "provenance", "wrong_solutions")
+             "tier", "category", "context", "provenance", "wrong_solutions", "runtime")
 TEST_KEYS = ("id", "kind", "code", "stdin", "expected_stdout", "compare", "weight")
 _REQUIRED = ("id", "language", "prompt", "tests")
 
@@ -126,6 +129,15 @@ def task_from_dict(rec: Mapping[str, Any]) -> Task:
         p.add("tier", f"{tier!r} is not one of {', '.join(TIERS)}")
     category = p.string(rec, "category", required=False)
     context = p.string(rec, "context", required=False)
+    runtime = p.string(rec, "runtime", required=False)
+    if runtime:
+        from codeeval_rl.sandbox.profiles import PROFILES
+
+        spec = PROFILES.get(runtime)
+        if spec is None:
+            p.add("runtime", f"{runtime!r} is not one of {', '.join(PROFILES)}")
+        elif language in LANGUAGES and spec.language != language:
+            p.add("runtime", f"{runtime!r} is a {spec.language} profile; this task is {language}")
 
     tests: list[TestCase] = []
     raw_tests = rec.get("tests")
@@ -175,7 +187,7 @@ def task_from_dict(rec: Mapping[str, Any]) -> Task:
     p.check()
     return Task(id=tid, language=language, prompt=prompt, entry_point=entry_point, tests=tuple(tests),
                 public_test_ids=tuple(public), reference_solution=reference, tier=tier, category=category,
-                context=context, provenance=provenance)
+                context=context, provenance=provenance, runtime=runtime)
 
 
 def task_to_dict(task: Task, wrong_solutions: Iterable[str] = ()) -> dict[str, Any]:
@@ -196,6 +208,8 @@ def task_to_dict(task: Task, wrong_solutions: Iterable[str] = ()) -> dict[str, A
         "reference_solution": task.reference_solution, "tier": task.tier, "category": task.category,
         "context": task.context, "provenance": dict(task.provenance),
     }
+    if task.runtime:
+        out["runtime"] = task.runtime
     wrong = list(wrong_solutions)
     if wrong:
         out["wrong_solutions"] = wrong

@@ -10,6 +10,13 @@ to [0, 1]::
 
 The outcome of a submission is ``passed`` when all its tests pass, else the outcome of its
 first failing test (:func:`test_outcome`).
+
+``missing_dependency`` (the runtime profile lacks a package the program imports) is not a
+failure of the program: such a sample is *unjudged* (:data:`UNJUDGED_OUTCOMES`). Evaluation
+leaves it out of pass@k and the mean reward, and training gives it a neutral reward
+(:func:`~codeeval_rl.evaluation.rewards.neutral_rewards`), unless the user counts it as the
+program's failure (``--missing-dependency-fails``); then it scores as a runtime error, the
+row below.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from collections.abc import Sequence
 
 from codeeval_rl.types import Status, TestResult
 
-__all__ = ["EXECUTION_SCORES", "execution_score", "submission_outcome", "test_outcome"]
+__all__ = ["EXECUTION_SCORES", "UNJUDGED_OUTCOMES", "execution_score", "is_judged", "submission_outcome",
+           "test_outcome"]
 
 EXECUTION_SCORES: dict[str, float] = {
     "compile_error": 0.0,
@@ -27,6 +35,7 @@ EXECUTION_SCORES: dict[str, float] = {
     "timeout": 0.4,
     "memory_limit": 0.4,
     "output_limit": 0.4,
+    "missing_dependency": 0.4,  # used only when counted as the program's failure (see above)
     "wrong_answer": 0.7,
     "passed": 1.0,
 }
@@ -48,6 +57,16 @@ def submission_outcome(results: Sequence[TestResult]) -> str:
         if not r.passed:
             return test_outcome(r)
     return "passed"
+
+
+UNJUDGED_OUTCOMES: frozenset[str] = frozenset({"missing_dependency"})
+"""Outcomes that say nothing about the program: the run could not judge it."""
+
+
+def is_judged(outcome: str, missing_dependency_fails: bool = False) -> bool:
+    """Whether a sample with ``outcome`` counts (pass@k, mean reward, training signal);
+    ``missing_dependency_fails``: the user counts a missing package as the program's failure."""
+    return missing_dependency_fails or outcome not in UNJUDGED_OUTCOMES
 
 
 def execution_score(outcome: str) -> float:

@@ -12,11 +12,18 @@ Weights: ``syntax_weight``, ``execution_weight``, ``test_case_weight``, ``qualit
 are 0 unless every test passed: polished or fast wrong code earns nothing from them (a
 guard against reward hacking). :func:`needed_levels` says which levels can change the total,
 so the evaluator skips the others (their components are then 0).
+
+Unjudged samples (``missing_dependency``: the runtime profile lacks a package) are neither
+rewarded nor punished: :func:`neutral_rewards` gives each the mean reward of the judged
+samples of its task in the batch, so its advantage is 0 under GRPO's group mean and RLOO's
+leave-one-out baseline (and all samples of a task get 0 when none is judged: equal rewards,
+zero advantage). With ``missing_dependency_fails`` they keep their reward, which scores a
+missing package like a runtime error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 from codeeval_rl.config import EvaluationSettings
 from codeeval_rl.errors import ConfigError, InputError
@@ -28,6 +35,7 @@ __all__ = [
     "level_weights",
     "make_reward",
     "needed_levels",
+    "neutral_rewards",
     "shape_binary",
     "shape_graded",
     "shape_partial",
@@ -99,3 +107,28 @@ def make_reward(components: Mapping[str, float], passed: bool, settings: Evaluat
         comps["efficiency"] = 0.0
     total = SHAPERS[settings.shaping](comps, passed, level_weights(settings))
     return Reward(total=float(total), components=comps)
+
+
+def neutral_rewards(rewards: Sequence[float], groups: Sequence[Hashable], outcomes: Sequence[str],
+                    missing_dependency_fails: bool = False) -> list[float]:
+    """``rewards`` with each unjudged sample's (see
+    :data:`~codeeval_rl.evaluation.execution.UNJUDGED_OUTCOMES`) replaced by the mean reward of
+    the judged samples of the same group (``groups[i]``: its task), or 0 when its group has
+    none. Unchanged with ``missing_dependency_fails``. Raises :class:`InputError` when the three
+    sequences differ in length."""
+    from codeeval_rl.evaluation.execution import is_judged
+
+    if not len(rewards) == len(groups) == len(outcomes):
+        raise InputError(f"neutral_rewards: {len(rewards)} rewards, {len(groups)} groups, {len(outcomes)} outcomes")
+    judged: dict[Hashable, list[float]] = {}
+    for r, g, o in zip(rewards, groups, outcomes):
+        if is_judged(o, missing_dependency_fails):
+            judged.setdefault(g, []).append(float(r))
+    out = []
+    for r, g, o in zip(rewards, groups, outcomes):
+        if is_judged(o, missing_dependency_fails):
+            out.append(float(r))
+        else:
+            same = judged.get(g, [])
+            out.append(sum(same) / len(same) if same else 0.0)
+    return out

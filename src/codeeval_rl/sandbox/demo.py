@@ -1,5 +1,7 @@
 """A built-in set of programs, one per language plus a few hostile ones, run through the
-sandbox: the host check behind ``codeeval-rl doctor`` and the first step of the quickstart."""
+sandbox: the host check behind ``codeeval-rl doctor`` and the first step of the quickstart.
+The capabilities in the report name the mode (root or rootless) and, per guarantee, whether it
+holds in that mode (:mod:`codeeval_rl.sandbox.mode`)."""
 
 from __future__ import annotations
 
@@ -30,12 +32,15 @@ DEMO_PROGRAMS: tuple[tuple[str, str, str, str, Status, str], ...] = (
      Status.MEMORY_LIMIT, ""),
     ("network", "python", "import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=1)", "",
      Status.RUNTIME_ERROR, ""),
+    ("fork bomb", "python", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass", "",
+     Status.TIMEOUT, ""),
+    ("missing package", "python", "import numpy", "", Status.MISSING_DEPENDENCY, ""),
 )
 
 
 def check_host(config: str | None = None, workers: int = 2) -> dict[str, Any]:
     """Run :data:`DEMO_PROGRAMS`; ``ok`` is True when each did what it should."""
-    limits = Limits(wall_time_s=2.0, memory_mb=256)
+    limits = Limits(wall_time_s=2.0, memory_mb=256, max_processes=32)
     with Sandbox(config, workers=workers) as sb:
         caps = sb.capabilities()
         programs = [Program(lang, src, stdin=stdin) for _, lang, src, stdin, _, _ in DEMO_PROGRAMS]

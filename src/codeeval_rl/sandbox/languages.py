@@ -6,7 +6,9 @@ knows language names is derived from these rows (:data:`ALIASES`, the fence tags
 may use ``{src}`` (source file name), ``{artifact}`` (a directory holding a copy of the
 build output made for the run, read-only to it; the compile cache itself is out of the
 program's reach), ``{heap_mb}`` (a heap size below the memory limit, for runtimes that need
-to be told) and ``{main}`` (Java's class name).
+to be told), ``{main}`` (Java's class name) and, for Java, ``{classpath}`` (the compiler's
+class path: ``.`` plus the runtime profile's jars) and ``{run_classpath}`` (the build output
+plus those jars).
 
 Compilers and runtimes must be the system's (``/usr/bin``): toolchains under ``/root``
 (rustup, pyenv) are invisible to the unprivileged sandbox user.
@@ -34,6 +36,9 @@ class Language:
     ``aliases``: other lower-case names for the language, accepted wherever a language is
     named (task files, the CLI, :func:`get_language`) and as the tag of a fenced code block in
     a completion. ``extensions``: source file suffixes, the first one the canonical suffix.
+    ``rootless_data_mb``: in rootless mode (no memory cgroup) RLIMIT_DATA is the memory limit
+    plus this much, for address space the runtime maps writable and never touches (thread
+    stacks, the JVM's reserved regions); the run's resident memory is what is held to the limit.
     """
 
     name: str
@@ -48,6 +53,7 @@ class Language:
     version_argv: tuple[str, ...] = ()
     extensions: tuple[str, ...] = field(default_factory=tuple)
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    rootless_data_mb: int = 64
 
     @property
     def compiled(self) -> bool:
@@ -73,6 +79,7 @@ LANGUAGES: dict[str, Language] = {
             run_argv=("/usr/bin/node", "--max-old-space-size={heap_mb}", "--stack-size=4096", "{src}"),
             min_memory_mb=96,
             min_processes=16,
+            rootless_data_mb=512,
             syntax_argv=("/usr/bin/node", "--check", "{src}"),
             version_argv=("/usr/bin/node", "--version"),
             extensions=(".js", ".mjs"),
@@ -82,14 +89,15 @@ LANGUAGES: dict[str, Language] = {
             name="java",
             source_file="{main}.java",
             compile_argv=("/usr/bin/javac", "-J-Xmx512m", "-J-XX:+UseSerialGC", "-J-Xshare:auto",
-                          "-encoding", "UTF-8", "-nowarn", "-d", ".", "{src}"),
+                          "-encoding", "UTF-8", "-nowarn", "-cp", "{classpath}", "-d", ".", "{src}"),
             run_argv=("/usr/bin/java", "-Xmx{heap_mb}m", "-Xss64m", "-XX:+UseSerialGC",
                       "-XX:CompressedClassSpaceSize=64m", "-XX:ReservedCodeCacheSize=64m",
                       "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto",
-                      "-cp", "{artifact}", "{main}"),
+                      "-cp", "{run_classpath}", "{main}"),
             heap_fraction=0.6,
             min_memory_mb=192,
             min_processes=48,
+            rootless_data_mb=1536,
             version_argv=("/usr/bin/java", "-version"),
             extensions=(".java",),
         ),

@@ -6,7 +6,7 @@ The programs are untrusted and machine-written: buggy, greedy, sometimes adversa
 (reward hacking), not written by a human attacker with kernel exploits at hand.
 
 Guaranteed, on a Linux host where we run as root (e.g. in a container) with bubblewrap,
-cgroups (v1 or v2) and libseccomp's Python binding:
+cgroups (v1 or v2) and libseccomp's Python binding (without root, see "Rootless mode" below):
 
 * **No network.** Each worker has its own network namespace holding only a loopback that
   is down; host services on 127.0.0.1 are unreachable. The seccomp filter also refuses
@@ -89,8 +89,37 @@ Not guaranteed:
   enforced: the sandbox refuses to start unless ``allow_no_cgroups`` is given.
 * Without libseccomp's binding the syscall filter is absent (``capabilities()`` says so;
   ``require_seccomp`` refuses instead).
-* Running as a non-root user is not supported: the isolation needs to switch uids and
-  manage cgroups.
+* A runtime profile's packages (``/runtime``) are public code, read-only; their directory's
+  host path is visible in ``/proc/self/mountinfo`` when the profiles directory exists.
+
+Rootless mode
+=============
+Without root (a shared GPU node, a pod that must not run as root) the sandbox runs in an
+unprivileged user namespace made by bubblewrap (the kernel must allow them, and bubblewrap
+must not be setuid; ``codeeval-rl doctor`` says which). ``mode.GUARANTEES`` lists every
+guarantee in both modes. Kept: no network, the read-only host (each run also gets a mount
+namespace where everything but its working directory and /tmp is read-only), no other
+program's binary, no host paths, the syscall filter (loaded into each run), time, file, disk
+and output limits, nothing surviving a run. Weaker, and how:
+
+* **One uid for all.** Only the invoking user's uid exists in the namespace (as 0, with no
+  capabilities): the program shares it with the fork server and with the user's other
+  processes. What keeps them apart is that each run gets a PID namespace of its own below
+  the worker's (the server and every host process are invisible and unreachable), the run's
+  init is hidden, non-dumpable and ignores signals, and seccomp denies ptrace and
+  process_vm_*. A kernel flaw in user namespaces, a larger surface than root mode exposes,
+  reaches the user's own files, not root's.
+* **Memory without cgroups.** RLIMIT_DATA bounds each process (the limit plus the runtime's
+  untouched mappings, ``Language.rootless_data_mb``) and the run's resident memory and tmpfs
+  use are read from /proc every 20 ms; over the limit, the run is killed and reported as
+  ``memory_limit``. A fast allocator can pass the limit between two looks, up to its
+  RLIMIT_DATA, and a run of several processes can hold up to that much in each; the host's
+  OOM killer prefers the program (oom_score_adj 1000).
+* **Processes inside the user namespace.** RLIMIT_NPROC is counted per user per user
+  namespace: it counts the worker's processes (the three of bubblewrap, the server and the
+  run's init are added to the limit), not the user's processes elsewhere, while the user's
+  own host RLIMIT_NPROC caps all of them together. There is no pids cgroup.
+* **Yielded runs** get SCHED_IDLE and nice 19 per process but no idle cpu cgroup.
 """
 
 from __future__ import annotations
@@ -109,8 +138,11 @@ from typing import Any
 
 from codeeval_rl.config import SandboxSettings, load_sandbox_settings, parse_settings
 from codeeval_rl.errors import InputError, SandboxError, SandboxUnavailable
+from codeeval_rl.sandbox import profiles as _profiles
 from codeeval_rl.sandbox.cgroups import CgroupLayout, detect, sweep_stale
 from codeeval_rl.sandbox.languages import Language, get_language, java_main_class
+from codeeval_rl.sandbox.mode import Mode, current_mode, guarantees, userns_problem
+from codeeval_rl.sandbox.resolve import distribution_for, known_python_imports, missing_from_output
 from codeeval_rl.sandbox.worker import ARTIFACT_PATH, Worker
 from codeeval_rl.types import ExecutionResult, Limits, Program, Status
 
@@ -119,6 +151,7 @@ __all__ = ["Sandbox", "classify", "default_cache_dir"]
 _MEMORY_MESSAGES = (
     "MemoryError", "java.lang.OutOfMemoryError", "JavaScript heap out of memory",
     "std::bad_alloc", "memory allocation of", "Cannot allocate memory",
+    "Array buffer allocation failed",
 )
 
 
@@ -187,16 +220,35 @@ class Sandbox:
     what the program does is always data in the returned :class:`ExecutionResult`.
     ``run_many`` never raises for one bad item: that item's result is ``sandbox_error``
     with the reason, the others run.
+
+    ``profile``: the runtime profile of programs that name none (``Program.runtime``), for
+    programs of that profile's language (:mod:`codeeval_rl.sandbox.profiles`); an unknown
+    profile, or one not built yet, is an :class:`InputError` naming the command that builds it.
+    ``resolve``: a directory of wheels (a local wheel cache); a Python run that comes back
+    ``missing_dependency`` is run again with the missing distributions installed from it into
+    an overlay (pip ``--no-index``, never the network), when the cache has them.
+    ``profiles_dir``: where profiles are built (default ``$CODEEVAL_RL_PROFILES`` or
+    ``~/.cache/codeeval-rl/profiles``). Without root the sandbox runs in rootless mode
+    (:attr:`mode`; see the module docstring).
     """
 
     def __init__(self, settings: SandboxSettings | str | os.PathLike[str] | None = None,
-                 *, allow_no_cgroups: bool = False, **overrides: Any) -> None:
+                 *, allow_no_cgroups: bool = False, profile: str | None = None,
+                 resolve: str | os.PathLike[str] | None = None,
+                 profiles_dir: str | os.PathLike[str] | None = None, **overrides: Any) -> None:
         if settings is None or isinstance(settings, (str, os.PathLike)):
             settings = load_sandbox_settings(settings)
         if overrides:
             settings = parse_settings(SandboxSettings, {**settings.model_dump(), **overrides}, section="sandbox")
         self.settings: SandboxSettings = settings
         self.allow_no_cgroups = allow_no_cgroups
+        self.mode: Mode = current_mode()
+        self.profiles_dir = Path(profiles_dir) if profiles_dir else _profiles.default_profiles_dir()
+        self.profile = profile or None
+        if self.profile:
+            _profiles.load_profile(self.profile, self.profiles_dir)  # unknown or not built: say so now
+        self.resolve = Path(resolve) if resolve else None
+        self._loaded: dict[str, _profiles.BuiltProfile] = {}
         self.cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
         self._workers: list[Worker] = []
         # Last in, first out: the busiest workers stay warm (caches, their cgroup's charge
@@ -240,10 +292,12 @@ class Sandbox:
                 raise SandboxError("this Sandbox is closed")
             self._preflight()
             self.cache_dir.mkdir(parents=True, exist_ok=True)  # only the root servers read it
+            if self.resolve is not None:  # overlays appear under it: it must be mounted from the start
+                self.profiles_dir.mkdir(parents=True, exist_ok=True)
+                os.chmod(self.profiles_dir, 0o755)
             total = self.size + self.spares
             with ThreadPoolExecutor(total) as ex:
-                futures = [ex.submit(Worker, f"w{i}", self.settings, self.cache_dir, self._layout)
-                           for i in range(total)]
+                futures = [ex.submit(self._new_worker, f"w{i}") for i in range(total)]
                 errors = []
                 for f in futures:
                     try:
@@ -262,14 +316,17 @@ class Sandbox:
             for w in self._workers:
                 self._idle.put(w)
 
+    def _new_worker(self, name: str) -> Worker:
+        return Worker(name, self.settings, self.cache_dir, self._layout, rootless=self.mode == "rootless",
+                      profiles=self.profiles_dir, known_imports=known_python_imports())
+
     def _preflight(self) -> None:
         if os.name != "posix" or not Path("/proc/self/ns/pid").exists():
             raise SandboxUnavailable("the sandbox needs Linux namespaces")
-        if os.geteuid() != 0:
-            raise SandboxUnavailable(
-                "the sandbox needs root (for example inside a container): it switches to "
-                "unprivileged user ids and manages cgroups"
-            )
+        if self.mode == "rootless":
+            problem = userns_problem()
+            if problem:
+                raise SandboxUnavailable(f"rootless mode (not running as root) is unavailable: {problem}")
         python = self.settings.python_executable
         if not os.access(python, os.X_OK):
             raise SandboxUnavailable(f"sandbox.python_executable = {python!r} is not an executable")
@@ -278,6 +335,9 @@ class Sandbox:
                 f"sandbox.python_executable = {python!r} lives in a home directory the sandbox hides; "
                 "use a system interpreter such as /usr/bin/python3"
             )
+        if self.mode == "rootless":
+            self._layout = None  # no cgroups: rlimits and the /proc watch (see the module doc)
+            return
         self._layout = detect()
         if self._layout is None and not self.allow_no_cgroups:
             raise SandboxUnavailable(
@@ -329,6 +389,10 @@ class Sandbox:
         info["max_spare_workers"] = self.max_spares
         info["yield_after_s"] = self.settings.yield_after_s
         info["cache_dir"] = str(self.cache_dir)
+        info["mode"] = self.mode
+        info["guarantees"] = guarantees(self.mode)
+        info["profile"] = self.profile or ""
+        info["profiles_dir"] = str(self.profiles_dir)
         return info
 
     # ---- running ---------------------------------------------------------------------------
@@ -348,18 +412,47 @@ class Sandbox:
         lang = _validate(program)
         limits = limits or self.default_limits()
         _check_limits(limits)
+        profile = self._profile_for(program, lang)
         self._start()
-        request = self._request(program, lang, limits)
-        compiled = self._compile_once(request["compile"]) if "compile" in request else None
-        slot = _Slot(self._permits, on_yield)
-        try:
-            worker = self._take_worker()
+        overlay: Path | None = None
+        while True:
+            request = self._request(program, lang, limits, profile, overlay)
+            compiled = self._compile_once(request["compile"]) if "compile" in request else None
+            slot = _Slot(self._permits, on_yield)
             try:
-                return self._execute(worker, request, limits, compiled, slot.on_event)
+                worker = self._take_worker()
+                try:
+                    result = self._execute(worker, request, limits, compiled, slot.on_event)
+                finally:
+                    self._idle.put(worker)
             finally:
-                self._idle.put(worker)
-        finally:
-            slot.give_back()
+                slot.give_back()
+            if (overlay is None and result.status is Status.MISSING_DEPENDENCY and self.resolve is not None
+                    and lang.name == "python"):
+                base = profile or _profiles.load_profile("python-stdlib", self.profiles_dir)
+                overlay = _profiles.resolve_overlay(base, result.missing, self.resolve, self.profiles_dir)
+                if overlay is not None:
+                    on_yield = None  # the first attempt already handed its slot over, if it yielded
+                    continue
+            return result
+
+    def _profile_for(self, program: Program, lang: Language) -> _profiles.BuiltProfile | None:
+        """The built profile a program runs with: its own ``runtime``, else the sandbox's
+        ``profile`` where that serves the program's language, else none."""
+        name = program.runtime or ""
+        if not name:
+            if not self.profile:
+                return None
+            name = self.profile
+            if _profiles.get_profile(name).language != lang.name:
+                return None
+        spec = _profiles.get_profile(name)
+        if spec.language != lang.name:
+            raise InputError(f"runtime profile {name!r} is for {spec.language} programs; this program is {lang.name}")
+        prof = self._loaded.get(name)
+        if prof is None:
+            prof = self._loaded[name] = _profiles.load_profile(name, self.profiles_dir)
+        return prof
 
     def _take_worker(self) -> Worker:
         """An idle worker for a run that holds a permit. When none is idle (the permits bound
@@ -389,7 +482,7 @@ class Sandbox:
 
     def _start_spare(self, name: str) -> None:
         try:
-            worker = Worker(name, self.settings, self.cache_dir, self._layout)
+            worker = self._new_worker(name)
         except Exception:  # noqa: BLE001 - a host that cannot start one more: runs wait for the others
             with self._lock:
                 self._starting -= 1
@@ -521,7 +614,8 @@ class Sandbox:
             raise failures[0]
         return [r for r in results if r is not None]
 
-    def _request(self, program: Program, lang: Language, limits: Limits) -> dict[str, Any]:
+    def _request(self, program: Program, lang: Language, limits: Limits,
+                 profile: _profiles.BuiltProfile | None = None, overlay: Path | None = None) -> dict[str, Any]:
         s = self.settings
         memory_mb = max(limits.memory_mb, lang.min_memory_mb)
         main = java_main_class(program.source) if lang.name == "java" else "Main"
@@ -531,19 +625,28 @@ class Sandbox:
             "wall": limits.wall_time_s, "cpu": limits.effective_cpu_time_s,
             "mem": memory_mb << 20, "nproc": max(limits.max_processes, lang.min_processes),
             "out": limits.output_bytes, "fsize": limits.file_size_bytes, "nofile": s.open_files,
-            "disk": memory_mb << 20,
+            "disk": memory_mb << 20, "data": (memory_mb + lang.rootless_data_mb) << 20,
         }
         if s.yield_after_s is not None:
             run_limits["yield"] = s.yield_after_s
         files = dict(program.files)
-        fmt = {"src": src, "heap_mb": heap_mb, "main": main, "python": s.python_executable}
-        req: dict[str, Any] = {"op": "run", "stdin": program.stdin, "limits": run_limits}
+        classpath = profile.classpath() if profile is not None else ""
+        fmt = {"src": src, "heap_mb": heap_mb, "main": main, "python": s.python_executable,
+               "classpath": ":".join(p for p in (".", classpath) if p),
+               "run_classpath": ":".join(p for p in (ARTIFACT_PATH, classpath) if p)}
+        req: dict[str, Any] = {"op": "run", "stdin": program.stdin, "limits": run_limits,
+                               "language": lang.name, "runtime": profile.spec.name if profile else ""}
+        if profile is not None and profile.env():
+            req["env"] = profile.env()
         if lang.forkserver:
             files[src] = program.source
-            req.update(mode="python", source=program.source, filename=src, files=files)
+            paths = profile.python_paths() if profile is not None else []
+            if overlay is not None:
+                paths.append(f"{_profiles.MOUNT}/{_profiles.OVERLAYS}/{overlay.name}/site-packages")
+            req.update(mode="python", source=program.source, filename=src, files=files, paths=paths)
             return req
         if lang.compile_argv is not None:
-            key = _cache_key(lang, program.source, files)
+            key = _cache_key(lang, program.source, files, profile.key if profile is not None else "")
             fmt["artifact"] = ARTIFACT_PATH  # the run's own copy of the build output
             req["artifact"] = key
             compile_limits = dict(run_limits, wall=s.compile_wall_time_s, cpu=s.compile_wall_time_s,
@@ -586,10 +689,16 @@ class Sandbox:
         if comp and not comp.get("ok"):
             output = comp.get("output", "")
             first = next((ln for ln in output.splitlines() if "error" in ln.lower()), output[:200])
-            return ExecutionResult(status=Status.COMPILE_ERROR, stderr=output, compile_output=output,
-                                   reason=first.strip()[:300], compile_time_s=comp.get("time", 0.0),
-                                   cached=bool(comp.get("cached")))
+            missing = missing_from_output(request.get("language", ""), output)
+            return ExecutionResult(status=Status.MISSING_DEPENDENCY if missing else Status.COMPILE_ERROR,
+                                   stderr=output, compile_output=output,
+                                   reason=_missing_reason(missing, request) if missing else first.strip()[:300],
+                                   compile_time_s=comp.get("time", 0.0), cached=bool(comp.get("cached")),
+                                   missing=missing)
         status, reason = classify(reply, limits)
+        missing = _missing(reply, request, status)
+        if missing:
+            status, reason = Status.MISSING_DEPENDENCY, _missing_reason(missing, request)
         return ExecutionResult(
             status=status,
             exit_code=reply.get("exit_code"),
@@ -605,7 +714,29 @@ class Sandbox:
             compile_time_s=float(comp.get("time", 0.0)),
             cached=bool(comp.get("cached")),
             yielded=bool(reply.get("yielded")),
+            missing=missing,
         )
+
+
+def _missing(reply: dict[str, Any], request: dict[str, Any], status: Status) -> tuple[str, ...]:
+    """The packages a run lacked, when that is why it failed: a Python import the server's hook
+    stopped (fatal), or any it saw in a run that then failed; for JavaScript, the runtime's own
+    message. Names are distributions (``scikit-learn``), sorted."""
+    found = reply.get("missing_imports") or []
+    if found:
+        fatal = any(bool(f) for _, f in found)
+        if fatal or status is Status.RUNTIME_ERROR:
+            return tuple(sorted({distribution_for(str(n)) or str(n) for n, _ in found}))
+        return ()
+    if status is Status.RUNTIME_ERROR and request.get("language") == "javascript":
+        return missing_from_output("javascript", reply.get("stderr", ""))
+    return ()
+
+
+def _missing_reason(missing: Sequence[str], request: dict[str, Any]) -> str:
+    runtime = request.get("runtime")
+    where = f"not in the runtime profile {runtime!r}" if runtime else "not installed (no runtime profile chosen)"
+    return f"needs {', '.join(missing)}: {where}"
 
 
 class _Slot:
@@ -666,8 +797,10 @@ def _toolchain_fingerprint(lang: Language) -> str:
 _FINGERPRINTS: dict[str, str] = {}
 
 
-def _cache_key(lang: Language, source: str, files: dict[str, str]) -> str:
+def _cache_key(lang: Language, source: str, files: dict[str, str], runtime: str = "") -> str:
     h = hashlib.sha256()
+    if runtime:  # the runtime profile's jars are on the compiler's class path
+        h.update(runtime.encode() + b"\0")
     fp = _FINGERPRINTS.get(lang.name)
     if fp is None:
         fp = _FINGERPRINTS[lang.name] = _toolchain_fingerprint(lang)

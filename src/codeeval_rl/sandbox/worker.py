@@ -4,6 +4,11 @@ The host side of the protocol described in ``_server.py``. A worker serves one r
 a time; :class:`~codeeval_rl.sandbox.sandbox.Sandbox` keeps a pool of them. A worker whose
 server dies or stops answering is killed and started again; the request in flight gets a
 ``sandbox_error`` result, never an exception into a batch.
+
+Rootless mode (we are not root): bubblewrap makes an unprivileged user namespace in which the
+invoking user is uid 0, with the two capabilities the server needs there (``CAP_SYS_ADMIN``
+to build each run's PID and mount namespaces, ``CAP_SETPCAP`` to drop every capability before
+the program starts); there is no uid to claim and no cgroup. See ``mode.py`` for what changes.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from typing import Any
 from codeeval_rl.config import SandboxSettings
 from codeeval_rl.errors import SandboxError, SandboxUnavailable
 from codeeval_rl.sandbox.cgroups import CgroupLayout, WorkerCgroup
+from codeeval_rl.sandbox.profiles import MOUNT as PROFILES_MOUNT
 
 __all__ = ["ARTIFACT_PATH", "LOCK_DIR", "Worker", "bwrap_argv"]
 
 SERVER_FILE = Path(__file__).with_name("_server.py")
 SERVER_PATH = "/.codeeval/server.py"  # where the server's source lies inside the sandbox
+KNOWN_IMPORTS_PATH = "/.codeeval/known_imports"  # import names of known packages (_server.KNOWN_IMPORTS)
 ARTIFACT_PATH = "/box/artifact"  # where a run finds its compiled program (_server.ARTIFACT)
 LOCK_DIR = Path(os.environ.get("CODEEVAL_RL_LOCK_DIR", "/run/codeeval-rl" if os.geteuid() == 0 else tempfile.gettempdir()))
 UID_RANGE = 4096
@@ -47,17 +54,25 @@ _ETC = (
 # cgroup, pin its own OOM score, lower a yielded run's CPU priority.
 _CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL",
          "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SYS_RESOURCE", "CAP_SETPCAP", "CAP_SYS_NICE")
+# Rootless: capabilities inside the user namespace only. CAP_SYS_ADMIN: unshare, setns and the
+# mounts of each run's namespaces; CAP_SETPCAP: empty the bounding set before a program runs.
+_ROOTLESS_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP")
 
 
-def bwrap_argv(python: str, scratch_mb: int, config: dict[str, Any], files: dict[str, int]) -> list[str]:
+def bwrap_argv(python: str, scratch_mb: int, config: dict[str, Any], files: dict[str, int],
+               rootless: bool = False, profiles: Path | None = None) -> list[str]:
     """The bubblewrap command line that starts one fork server.
 
     ``config`` is the server's (uid, seccomp, and the numbers of the directory fds it inherits:
     the compile cache and the worker's cgroups); ``files`` maps a path inside the sandbox to an
     fd whose contents become that file (the server's source, /etc/passwd, /etc/group). No host
-    path but the system directories is mounted, so ``/proc/self/mountinfo`` names none."""
+    path but the system directories is mounted, so ``/proc/self/mountinfo`` names none, except
+    ``profiles``: the runtime profiles directory, read-only at ``/runtime`` when it exists.
+    ``rootless``: an unprivileged user namespace in which we are uid 0 (see the module doc)."""
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    if rootless:
+        argv += ["--unshare-user", "--uid", "0", "--gid", "0"]
     for d in _SYSTEM_DIRS:
         p = Path(d)
         if p.is_symlink():
@@ -71,18 +86,27 @@ def bwrap_argv(python: str, scratch_mb: int, config: dict[str, Any], files: dict
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for dest, fd in files.items():
         argv += ["--perms", "0444", "--file", str(fd), dest]
+    if profiles is not None and profiles.is_dir():
+        argv += ["--ro-bind", str(profiles), PROFILES_MOUNT]
     argv += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue",
              "--size", str(scratch_mb << 20), "--tmpfs", "/box", "--symlink", "/box/tmp", "/tmp",
              "--size", str(scratch_mb << 20), "--tmpfs", "/scratch"]
     argv += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
-    for cap in _CAPS:
+    for cap in _ROOTLESS_CAPS if rootless else _CAPS:
         argv += ["--cap-add", cap]
     argv += ["--", python, "-S", "-I", SERVER_PATH, json.dumps(config, separators=(",", ":"))]
     return argv
 
 
 def _identity_files(uid: int) -> dict[str, bytes]:
-    """/etc/passwd and /etc/group with just root, nobody and the worker user."""
+    """/etc/passwd and /etc/group with just root, nobody and the worker user (rootless: the
+    program is uid 0 of its user namespace, with no capabilities)."""
+    if uid == 0:
+        return {
+            "/etc/passwd": (b"root:x:0:0:sandbox:/box/work:/usr/sbin/nologin\n"
+                            b"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"),
+            "/etc/group": b"root:x:0:\nnogroup:x:65534:\n",
+        }
     return {
         "/etc/passwd": (f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
                         f"sandbox:x:{uid}:{uid}:sandbox:/box/work:/usr/sbin/nologin\n"
@@ -141,12 +165,17 @@ class Worker:
     """A started fork server. Not thread-safe: the pool hands it to one thread at a time."""
 
     def __init__(self, name: str, settings: SandboxSettings, cache_dir: Path,
-                 layout: CgroupLayout | None) -> None:
+                 layout: CgroupLayout | None, *, rootless: bool = False,
+                 profiles: Path | None = None, known_imports: frozenset[str] = frozenset()) -> None:
         self.name = name
         self.settings = settings
         self.cache_dir = cache_dir
         self.layout = layout
-        self.uid, self._lock_fd = self._claim_uid(settings.uid_base)
+        self.rootless = rootless
+        self.profiles = profiles
+        self.known_imports = known_imports
+        # Rootless: one uid is mapped (ours, as 0): nothing to claim.
+        self.uid, self._lock_fd = (0, -1) if rootless else self._claim_uid(settings.uid_base)
         self.cgroup = WorkerCgroup(layout, f"p{os.getpid()}-{name}-u{self.uid}") if layout else None
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
@@ -178,6 +207,7 @@ class Worker:
         try:
             files = {dest: _data_fd(data) for dest, data in _identity_files(self.uid).items()}
             files[SERVER_PATH] = _data_fd(SERVER_FILE.read_bytes())
+            files[KNOWN_IMPORTS_PATH] = _data_fd("\n".join(sorted(self.known_imports)).encode())
             fds += files.values()
             # The cache and the cgroups reach the server as open directories, never as mounts.
             cache_fd = os.open(self.cache_dir, os.O_RDONLY | os.O_DIRECTORY)
@@ -187,8 +217,9 @@ class Worker:
                 cgroup_fds[name] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
                 fds.append(cgroup_fds[name])
             config = {"uid": self.uid, "seccomp": self.settings.seccomp, "cache_fd": cache_fd,
-                      "cgroup_fds": cgroup_fds}
-            argv = bwrap_argv(self.settings.python_executable, scratch_mb, config, files)
+                      "cgroup_fds": cgroup_fds, "rootless": self.rootless}
+            argv = bwrap_argv(self.settings.python_executable, scratch_mb, config, files,
+                              rootless=self.rootless, profiles=self.profiles)
             argv[0] = bwrap
             self.proc = _Spawner.call(lambda: subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
@@ -295,7 +326,8 @@ class Worker:
             self._stderr.close()
         except OSError:
             pass
-        try:
-            os.close(self._lock_fd)
-        except OSError:
-            pass
+        if self._lock_fd >= 0:
+            try:
+                os.close(self._lock_fd)
+            except OSError:
+                pass
