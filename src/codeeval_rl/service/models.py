@@ -112,7 +112,8 @@ class RunManyRequest(BaseModel):
 class ExecutionResultOut(BaseModel):
     """:class:`~codeeval_rl.types.ExecutionResult` as ``to_dict`` writes it."""
 
-    status: Literal["ok", "compile_error", "runtime_error", "timeout", "memory_limit", "output_limit", "sandbox_error"]
+    status: Literal["ok", "compile_error", "runtime_error", "timeout", "memory_limit", "output_limit", "sandbox_error",
+                    "missing_dependency"]
     exit_code: int | None
     stdout: str
     stderr: str
@@ -126,6 +127,7 @@ class ExecutionResultOut(BaseModel):
     compile_time_s: float
     cached: bool
     yielded: bool
+    missing: list[str] = []
 
 
 class RunManyResponse(BaseModel):
