@@ -151,3 +151,18 @@ def test_evaluate_checks_references_in_their_profile_and_leaves_failures_out(dat
     records = {(s["task_id"], s["completion"][:6]): s for s in json.loads(out.read_text())["samples"]}
     assert records[("plain", "import")]["outcome"] == "missing_dependency"
     assert records[("ds", "import")]["passed"]
+
+
+def test_node_profile_shares_its_node_modules(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    P.build_profile("node", tmp_path)  # a few packages from the npm registry, scripts not run
+    src = "const _ = require('lodash');\nconsole.log(_.sum([1, 2, 3]));\n"
+    limits = Limits(wall_time_s=20, memory_mb=256)
+    with Sandbox(workers=1, yield_after_s=None, profiles_dir=tmp_path) as sb:
+        with_node = sb.run(Program("javascript", src, runtime="node"), limits)
+        bare = sb.run(Program("javascript", src), limits)
+    assert with_node.status is Status.OK and with_node.stdout == "6\n", with_node
+    assert bare.status is Status.MISSING_DEPENDENCY and bare.missing == ("lodash",), bare
