@@ -96,3 +96,16 @@ def test_evaluate_cli_without_ray_names_the_extra(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "pip install 'codeeval-rl[ray]'" in proc.stderr
+
+
+def test_the_training_config_takes_a_ray_section(tmp_path):
+    pytest.importorskip("torch")
+    from codeeval_rl.cli.train import train_command
+
+    path = tmp_path / "train.yaml"
+    path.write_text("train: {dataset: humaneval}\nray: {address: auto, actors: 2}\n")
+    with pytest.raises(InputError, match="train.model is required"):  # the ray section itself is accepted
+        train_command(config=path)
+    path.write_text("train: {model: m, dataset: humaneval}\nray: {actors: -1}\n")
+    with pytest.raises(ConfigError, match="ray.actors = -1"):
+        train_command(config=path)
