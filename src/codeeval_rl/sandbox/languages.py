@@ -6,9 +6,8 @@ knows language names is derived from these rows (:data:`ALIASES`, the fence tags
 may use ``{src}`` (source file name), ``{artifact}`` (a directory holding a copy of the
 build output made for the run, read-only to it; the compile cache itself is out of the
 program's reach), ``{heap_mb}`` (a heap size below the memory limit, for runtimes that need
-to be told), ``{main}`` (Java's class name) and, for Java, ``{classpath}`` (the compiler's
-class path: ``.`` plus the runtime profile's jars) and ``{run_classpath}`` (the build output
-plus those jars).
+to be told) and ``{main}`` (Java's class name). A Java runtime profile's jars join the class
+path of both commands (``-cp``; see ``Sandbox._request``).
 
 Compilers and runtimes must be the system's (``/usr/bin``): toolchains under ``/root``
 (rustup, pyenv) are invisible to the unprivileged sandbox user.
@@ -89,11 +88,11 @@ LANGUAGES: dict[str, Language] = {
             name="java",
             source_file="{main}.java",
             compile_argv=("/usr/bin/javac", "-J-Xmx512m", "-J-XX:+UseSerialGC", "-J-Xshare:auto",
-                          "-encoding", "UTF-8", "-nowarn", "-cp", "{classpath}", "-d", ".", "{src}"),
+                          "-encoding", "UTF-8", "-nowarn", "-d", ".", "{src}"),
             run_argv=("/usr/bin/java", "-Xmx{heap_mb}m", "-Xss64m", "-XX:+UseSerialGC",
                       "-XX:CompressedClassSpaceSize=64m", "-XX:ReservedCodeCacheSize=64m",
                       "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto",
-                      "-cp", "{run_classpath}", "{main}"),
+                      "-cp", "{artifact}", "{main}"),
             heap_fraction=0.6,
             min_memory_mb=192,
             min_processes=48,

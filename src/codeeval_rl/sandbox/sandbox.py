@@ -631,9 +631,7 @@ class Sandbox:
             run_limits["yield"] = s.yield_after_s
         files = dict(program.files)
         classpath = profile.classpath() if profile is not None else ""
-        fmt = {"src": src, "heap_mb": heap_mb, "main": main, "python": s.python_executable,
-               "classpath": ":".join(p for p in (".", classpath) if p),
-               "run_classpath": ":".join(p for p in (ARTIFACT_PATH, classpath) if p)}
+        fmt = {"src": src, "heap_mb": heap_mb, "main": main, "python": s.python_executable}
         req: dict[str, Any] = {"op": "run", "stdin": program.stdin, "limits": run_limits,
                                "language": lang.name, "runtime": profile.spec.name if profile else ""}
         if profile is not None and profile.env():
@@ -652,11 +650,18 @@ class Sandbox:
             compile_limits = dict(run_limits, wall=s.compile_wall_time_s, cpu=s.compile_wall_time_s,
                                   mem=s.compile_memory_mb << 20, nproc=max(64, limits.max_processes),
                                   out=1 << 20, fsize=max(limits.file_size_bytes, 256 << 20))
-            req["compile"] = {"key": key, "argv": [a.format(**fmt) for a in lang.compile_argv],
+            compile_argv = [a.format(**fmt) for a in lang.compile_argv]
+            if classpath:  # the profile's jars: javac's class path is "." unless told
+                compile_argv[1:1] = ["-cp", f".:{classpath}"]
+            req["compile"] = {"key": key, "argv": compile_argv,
                               "files": {**files, src: program.source}, "limits": compile_limits}
         else:
             files[src] = program.source
-        req.update(mode="exec", argv=[a.format(**fmt) for a in lang.run_argv], files=files)
+        run_argv = [a.format(**fmt) for a in lang.run_argv]
+        if classpath and "-cp" in run_argv:
+            at = run_argv.index("-cp") + 1
+            run_argv[at] = f"{run_argv[at]}:{classpath}"
+        req.update(mode="exec", argv=run_argv, files=files)
         return req
 
     def _execute(self, worker: Worker, request: dict[str, Any], limits: Limits,
