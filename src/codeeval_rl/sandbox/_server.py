@@ -1159,8 +1159,9 @@ class Server:
         the processes move into the idle cpu cgroup where the host has one
         (:meth:`Cgroup.make_idle`). The program cannot undo any of it: RLIMIT_NICE is 0 and no
         cgroup file is reachable from the sandbox."""
+        init = pid
         if self.rootless:  # the server shares the uid: one process at a time, never itself
-            seen = set(_run_pids(pid))
+            seen = set(_run_pids(init))
             for p in seen:
                 try:
                     os.setpriority(os.PRIO_PROCESS, int(p), 19)
@@ -1176,7 +1177,7 @@ class Server:
         for _ in range(2):  # twice: a process forked during the first pass is caught by the second
             seen.update(self.cg.procs() if self.cg.version else ())
             if self.rootless:
-                seen.update(_run_pids(None))
+                seen.update(_run_pids(init))
             for p in seen:
                 try:
                     tids = os.listdir(f"/proc/{p}/task")
