@@ -334,7 +334,7 @@ def boundary_values(t: JsType, depth: int = 0) -> list[str]:
             return ["[]"]
         items = boundary_values(t.items[0], depth + 1)
         few = [v for v in items if v not in ("null", "undefined")][:4] or items[:4]
-        out = ["[" + ", ".join(few[:3]) + "]", "[]", f"[{few[0]}]"]
+        out = ["[" + ", ".join(few[:3]) + "]", "[]", f"[{few[0]}]", *([f"[{few[1]}]"] if len(few) > 1 else [])]
         if len(few) >= 2:
             out.append(f"[{few[1]}, {few[0]}, {few[1]}, {few[0]}]")
         out.append("[" + ", ".join(reversed(few)) + "]")

@@ -99,7 +99,8 @@ CALL_TIMEOUT_MS = 250
 mutant), which stops infinite loops. After a timeout the program ends (the sandbox has
 probably moved it to the idle CPU class) and a fresh one goes on. A timeout with less than
 half of it in CPU time was starved by a busy host, not looping: a fresh program tries the
-item again (one that was already first in its program, up to 3 times). A mutant that is
+item again, first in it, with the limit doubled at each restart (up to 3 restarts in a
+row, so up to 8 times this limit). A mutant that is
 correct but slower than this is counted as killed (the evaluator would give it
 ``test_timeout``)."""
 
@@ -138,9 +139,10 @@ const describe = (e) => {
 const isTimeout = (e) => e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
 const cpuMs = (since) => { const d = process.cpuUsage(since); return (d.user + d.system) / 1000; };
 // A timeout after less than half the limit in CPU time: the host was busy, not the code. The
-// program stops and a fresh one tries the item again (an item that came first in its program
-// at most job.maxRestarts times).
-const starved = (cpu) => cpuMs(cpu) < job.timeoutMs / 2;
+// program stops and a fresh one tries the item again, first in its program, with the limit
+// doubled at each restart (at most job.maxRestarts times in a row).
+const limit = (i) => job.timeoutMs * (i === job.start ? 2 ** job.restarts : 1);
+const starved = (cpu, i) => cpuMs(cpu) < limit(i) / 2;
 const mayRestart = (i) => i > job.start || job.restarts < job.maxRestarts;
 
 function literal(v, ctx) {
@@ -265,19 +267,19 @@ function oracle() {
     const cpu0 = process.cpuUsage();
     const r = (() => {
       const ctx = fresh(false);
-      try { subject.runInContext(ctx, { timeout: job.timeoutMs }); }
+      try { subject.runInContext(ctx, { timeout: limit(i) }); }
       catch (e) { return { threw: true, err: e, defining: true }; }
       post('Profiler.takePreciseCoverage');
       const cpu = process.cpuUsage();
       try {
-        const value = script.runInContext(ctx, { timeout: job.timeoutMs });
+        const value = script.runInContext(ctx, { timeout: limit(i) });
         return { ctx, value, spent: cpuMs(cpu), cov: post('Profiler.takePreciseCoverage') };
       } catch (e) {
         return { ctx, threw: true, err: e, spent: cpuMs(cpu), cov: post('Profiler.takePreciseCoverage') };
       }
     })();
     const timedOut = r.threw && isTimeout(r.err);
-    if (timedOut && starved(cpu0) && mayRestart(i)) { emit({ more: i }); return; }
+    if (timedOut && starved(cpu0, i) && mayRestart(i)) { emit({ more: i }); return; }
     if (r.defining) {
       emit({ i, o: 'unusable', v: 'defining the function failed: ' + describe(r.err) });
       if (timedOut) { emit({ more: i + 1 }); return; }
@@ -314,17 +316,17 @@ function oracle() {
 function mutants() {
   const checks = job.checks.map((c) => { try { return new vm.Script('{\n' + c + '\n}', { filename: 'ce_check.js' }); } catch (e) { return null; } });
   // 'pass', 'fail', 'timeout' (a failure) or 'starved' (a timeout without the CPU time to match)
-  const verdict = (script, j) => {
+  const verdict = (script, i, j) => {
     if (!checks[j]) return 'fail';
     const ctx = fresh(true);
     const cpu = process.cpuUsage();
     try {
-      script.runInContext(ctx, { timeout: job.timeoutMs });
-      checks[j].runInContext(ctx, { timeout: job.timeoutMs });
+      script.runInContext(ctx, { timeout: limit(i) });
+      checks[j].runInContext(ctx, { timeout: limit(i) });
       return 'pass';
     } catch (e) {
       if (!isTimeout(e)) return 'fail';
-      return starved(cpu) ? 'starved' : 'timeout';
+      return starved(cpu, i) ? 'starved' : 'timeout';
     }
   };
   for (let i = job.start; i < job.stop; i++) {
@@ -335,7 +337,7 @@ function mutants() {
     const failed = [];
     let killedByKept = false, timedOut = false;
     for (let j = 0; j < checks.length && !(i > 0 && (killedByKept || timedOut)); j++) {
-      const v = verdict(script, j);
+      const v = verdict(script, i, j);
       if (v === 'starved' && mayRestart(i)) { emit({ more: i }); return; }
       if (v === 'pass') continue;
       failed.push(j);
