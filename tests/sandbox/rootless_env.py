@@ -120,6 +120,8 @@ def prepare() -> tuple[Path, Path]:
     venv = Path(user.pw_dir) / f"venv-{_deps_key()}"
     python = venv / "bin" / "python"
     if not python.exists():
+        for old in [*Path(user.pw_dir).glob("venv-*"), *STATE.glob("wheelhouse-*")]:  # earlier pyprojects'
+            shutil.rmtree(old, ignore_errors=True)
         house = STATE / f"wheelhouse-{_deps_key()}"
         if not house.is_dir():
             tmp = Path(tempfile.mkdtemp(prefix="house-", dir=STATE))
