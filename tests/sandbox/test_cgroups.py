@@ -61,10 +61,15 @@ def test_stale_worker_cgroups_of_dead_processes_are_swept(tmp_path: Path) -> Non
     assert not dead.exists() and mine.exists()
 
 
-def test_non_root_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_root_runs_rootless_or_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codeeval_rl.sandbox import sandbox as sandbox_module
+
     monkeypatch.setattr("os.geteuid", lambda: 1000)
-    with pytest.raises(SandboxUnavailable, match="needs root"):
-        Sandbox(workers=1).run.__self__._preflight()
+    sb = Sandbox(workers=1)
+    assert sb.mode == "rootless"
+    monkeypatch.setattr(sandbox_module, "userns_problem", lambda: "the kernel allows no user namespaces")
+    with pytest.raises(SandboxUnavailable, match="rootless mode .* unavailable: the kernel allows no user namespaces"):
+        sb._preflight()
 
 
 def test_interpreter_in_a_home_directory_is_refused() -> None:
