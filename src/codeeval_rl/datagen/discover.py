@@ -298,8 +298,9 @@ def _params(args: ast.arguments) -> tuple[Param, ...]:
 
 def _segment(text_lines: list[str], node: ast.AST) -> tuple[str, int, int]:
     decorators = getattr(node, "decorator_list", [])
-    start = min([node.lineno, *(d.lineno for d in decorators)])
-    end = node.end_lineno or node.lineno
+    lineno: int = getattr(node, "lineno", 1)
+    start = min([lineno, *(d.lineno for d in decorators)])
+    end: int = getattr(node, "end_lineno", None) or lineno
     block = text_lines[start - 1:end]
     indent = min((len(line) - len(line.lstrip()) for line in block if line.strip()), default=0)
     return "".join(line[indent:] if line.strip() else "\n" for line in block), start, end

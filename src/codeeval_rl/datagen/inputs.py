@@ -151,7 +151,8 @@ def _parametrize_rows(fn: ast.FunctionDef, literals: dict[str, ast.AST]) -> list
     for dec in fn.decorator_list:
         if not (isinstance(dec, ast.Call) and _called_name(dec) == "parametrize" and len(dec.args) >= 2):
             continue
-        names_node, values_node = dec.args[0], dec.args[1]
+        names_node: ast.AST = dec.args[0]
+        values_node: ast.AST = dec.args[1]
         try:
             names = ast.literal_eval(names_node)
         except (ValueError, SyntaxError, TypeError):
@@ -305,7 +306,7 @@ _BOUNDARY: dict[type, tuple[Any, ...]] = {
     bytes: (b"", b"a", b"\x00\xff", b"hello"),
     complex: (0j, 1 + 2j),
 }
-_UNKNOWN = ("", "a", "hello world", "Hello_World", "a,b;c", 0, 1, -1, 5, 100, 2.5, True, None, [], [1, 2, 3],
+_UNKNOWN: tuple[Any, ...] = ("", "a", "hello world", "Hello_World", "a,b;c", 0, 1, -1, 5, 100, 2.5, True, None, [], [1, 2, 3],
             [3, 1, 2, 1], ["a", "b"], (1, 2), {"a": 1, "b": 2}, {})
 
 
@@ -566,18 +567,13 @@ def make_inputs(fn: SourceFunction, sites: CallSites, *, seed: int = 0, max_inpu
         if record in records:
             pools[p.name] = [(text, "boundary") for text in record_values(record, records[record], rng)]
             continue
-        for v in literals.get(t, []) if t in (str, int) else []:
-            text = _round_trips(v)
-            if text is not None:
-                pool.append((text, "literal"))
-        for v in boundary_values(t):
-            text = _round_trips(v)
-            if text is not None and all(text != x for x, _ in pool):
-                pool.append((text, "boundary"))
-        for v in _hypothesis_values(t, hypothesis_examples):
-            text = _round_trips(v)
-            if text is not None and all(text != x for x, _ in pool):
-                pool.append((text, "hypothesis"))
+        makers = ((literals.get(t, []) if t in (str, int) else [], "literal"), (boundary_values(t), "boundary"),
+                  (_hypothesis_values(t, hypothesis_examples), "hypothesis"))
+        for values, maker in makers:
+            for v in values:
+                written = _round_trips(v)
+                if written is not None and all(written != x for x, _ in pool):
+                    pool.append((written, maker))
         if p.default and all(p.default != x for x, _ in pool):
             pool.insert(0, (p.default, "boundary"))
         pools[p.name] = pool or [("None", "boundary")]

@@ -63,6 +63,22 @@ def _docstring_node(fn: ast.FunctionDef) -> ast.AST | None:
     return None
 
 
+def _new_op(op_type: type) -> Callable[[ast.AST], None]:
+    def apply(n: ast.AST) -> None:
+        n.op = op_type()  # type: ignore[attr-defined]
+    return apply
+
+
+def _new_value(value: object) -> Callable[[ast.AST], None]:
+    def apply(n: ast.AST) -> None:
+        n.value = value  # type: ignore[attr-defined]
+    return apply
+
+
+def _negate(n: ast.AST) -> None:
+    n.test = ast.UnaryOp(op=ast.Not(), operand=n.test)  # type: ignore[attr-defined]
+
+
 def _sites(fn: ast.FunctionDef) -> Iterator[tuple[str, int, str, Callable[[ast.AST], None], ast.AST]]:
     """(operator, line, description, apply, node) for every mutation point of ``fn``'s body.
     ``apply`` mutates the node of a *copy* found at the same position."""
@@ -74,8 +90,7 @@ def _sites(fn: ast.FunctionDef) -> Iterator[tuple[str, int, str, Callable[[ast.A
         line = getattr(node, "lineno", fn.lineno)
         if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _ARITH:
             new = _ARITH[type(node.op)]
-            yield ("arith", line, f"{type(node.op).__name__} -> {new.__name__}",
-                   lambda n, new=new: setattr(n, "op", new()), node)
+            yield "arith", line, f"{type(node.op).__name__} -> {new.__name__}", _new_op(new), node
         elif isinstance(node, ast.Compare):
             for k, op in enumerate(node.ops):
                 if type(op) in _COMPARE:
@@ -86,25 +101,23 @@ def _sites(fn: ast.FunctionDef) -> Iterator[tuple[str, int, str, Callable[[ast.A
                     yield "compare", line, f"{type(op).__name__} -> {new.__name__}", apply, node
         elif isinstance(node, ast.BoolOp):
             new = ast.Or if isinstance(node.op, ast.And) else ast.And
-            yield ("boolean", line, f"{type(node.op).__name__} -> {new.__name__}",
-                   lambda n, new=new: setattr(n, "op", new()), node)
+            yield "boolean", line, f"{type(node.op).__name__} -> {new.__name__}", _new_op(new), node
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            yield "boolean", line, "drop not", lambda n: setattr(n, "op", ast.UAdd()), node
+            yield "boolean", line, "drop not", _new_op(ast.UAdd), node
         elif isinstance(node, (ast.If, ast.While, ast.IfExp)):
-            yield ("boolean", line, "negate condition",
-                   lambda n: setattr(n, "test", ast.UnaryOp(op=ast.Not(), operand=n.test)), node)
+            yield "boolean", line, "negate condition", _negate, node
         elif isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, bool):
-                yield "constant", line, f"{v} -> {not v}", lambda n: setattr(n, "value", not n.value), node
+                yield "constant", line, f"{v} -> {not v}", _new_value(not v), node
             elif isinstance(v, int):
                 new_v = 0 if v == 1 else v + 1
-                yield "constant", line, f"{v} -> {new_v}", lambda n, x=new_v: setattr(n, "value", x), node
+                yield "constant", line, f"{v} -> {new_v}", _new_value(new_v), node
             elif isinstance(v, float):
-                yield "constant", line, f"{v} -> {v + 1}", lambda n: setattr(n, "value", n.value + 1), node
+                yield "constant", line, f"{v} -> {v + 1}", _new_value(v + 1), node
             elif isinstance(v, str) and not isinstance(getattr(node, "_parent", None), ast.JoinedStr):
                 new_s = "X" if v == "" else ""
-                yield "constant", line, f"{v[:10]!r} -> {new_s!r}", lambda n, s=new_s: setattr(n, "value", s), node
+                yield "constant", line, f"{v[:10]!r} -> {new_s!r}", _new_value(new_s), node
         if isinstance(node, (ast.FunctionDef, ast.For, ast.While, ast.If, ast.With, ast.Try)) and node is not None:
             for field in ("body", "orelse", "finalbody"):
                 stmts = getattr(node, field, None) or []
