@@ -883,8 +883,11 @@ class Server:
         reply["rss_base"] = rss_base
         if init_r is not None:
             self._read_init_report(init_r, reply)
-        try:
+        try:  # what is there now: a process that outlived the kill must not hold the server up
+            os.set_blocking(st_r, False)
             msg = os.read(st_r, 65536)
+        except BlockingIOError:
+            msg = b""
         finally:
             os.close(st_r)
         if msg and python:
@@ -1224,6 +1227,7 @@ class Server:
             return cpu
         if self.cg.version and not self.cg.procs():
             return cpu  # the usual case: nothing left in the run's cgroup (one read)
+        self._kill_uid()
         uid = str(self.uid)
         for _ in range(1000):
             found = False
@@ -1244,6 +1248,24 @@ class Server:
                 return cpu
             cpu += self._reap_all()
         return cpu
+
+    def _kill_uid(self):
+        """kill(-1, SIGKILL) with the worker's uid as real and effective uid: the kernel signals
+        every process of that uid in this PID namespace in one pass that forks cannot race (a
+        fork bomb refills the slots a /proc scan frees). The saved uid stays 0, so the server
+        takes root back at once; root's processes, this one included, are out of the signal's
+        reach meanwhile (no effective capabilities)."""
+        try:
+            os.setresuid(self.uid, self.uid, 0)
+        except OSError:
+            return
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        finally:
+            os.setresuid(-1, 0, -1)
+            os.setresuid(0, 0, 0)
 
     def _reap_all(self):
         cpu = 0.0
