@@ -16,6 +16,7 @@ the user on the copied tests (what ``tests/sandbox/test_rootless.py`` does).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pwd
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 USER = "codeeval-rootless"
@@ -111,8 +113,15 @@ def prepare() -> tuple[Path, Path]:
     user = ensure_user()
     STATE.mkdir(parents=True, exist_ok=True)
     os.chmod(STATE, 0o755)
-    for old in STATE.glob("tree-*"):  # earlier runs' copies
-        shutil.rmtree(old, ignore_errors=True)
+    with open(STATE / ".lock", "w") as lock:  # one preparation at a time on this host
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _prepare(user)
+
+
+def _prepare(user: pwd.struct_passwd) -> tuple[Path, Path]:
+    for old in STATE.glob("tree-*"):  # earlier runs' copies (not one a run beside us still reads)
+        if time.time() - old.stat().st_mtime > 3 * 3600:
+            shutil.rmtree(old, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix="tree-", dir=STATE))
     tree = _copy_tree(work / "repo")
     wheels = work / "wheels"
@@ -151,8 +160,11 @@ def run_pytest(args: list[str], timeout: float | None = None) -> subprocess.Comp
     """pytest as the user on the copied tests (``args`` are paths under ``tests/`` and options)."""
     python, tree = prepare()
     env = {"CODEEVAL_FULL": os.environ.get("CODEEVAL_FULL", "")}
-    return as_user([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], env=env,
-                   cwd=str(tree), timeout=timeout)
+    try:
+        return as_user([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], env=env,
+                       cwd=str(tree), timeout=timeout)
+    finally:
+        shutil.rmtree(tree.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":  # python -m tests.sandbox.rootless_env pytest ARGS...
