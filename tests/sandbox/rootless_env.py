@@ -157,14 +157,21 @@ def _prepare(user: pwd.struct_passwd) -> tuple[Path, Path]:
 
 
 def run_pytest(args: list[str], timeout: float | None = None) -> subprocess.CompletedProcess[str]:
-    """pytest as the user on the copied tests (``args`` are paths under ``tests/`` and options)."""
-    python, tree = prepare()
-    env = {"CODEEVAL_FULL": os.environ.get("CODEEVAL_FULL", "")}
-    try:
-        return as_user([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], env=env,
-                       cwd=str(tree), timeout=timeout)
-    finally:
-        shutil.rmtree(tree.parent, ignore_errors=True)
+    """pytest as the user on the copied tests (``args`` are paths under ``tests/`` and options).
+    One run at a time on this host: the user's virtual environment is shared, and a second
+    run's reinstall of the project must not pull files from under a run in progress."""
+    user = ensure_user()
+    STATE.mkdir(parents=True, exist_ok=True)
+    os.chmod(STATE, 0o755)
+    with open(STATE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        python, tree = _prepare(user)
+        env = {"CODEEVAL_FULL": os.environ.get("CODEEVAL_FULL", "")}
+        try:
+            return as_user([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], env=env,
+                           cwd=str(tree), timeout=timeout)
+        finally:
+            shutil.rmtree(tree.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":  # python -m tests.sandbox.rootless_env pytest ARGS...
