@@ -21,6 +21,9 @@ For each function :mod:`~codeeval_rl.datagen.discover` keeps (in tree order, unt
    the evaluator's completion extraction), must pass every test; failing tests are dropped,
    and a task left with fewer than ``min_tests`` is dropped.
 
+The tree's code runs only in the sandbox: everything else reads its source text (``ast``,
+``symtable``), so nothing of it is imported or executed on the host.
+
 Every drop is counted with its reason in the :class:`Generation`'s stage table. The run is
 deterministic for a given tree, settings and seed (inputs, choices and mutant samples are
 seeded; the oracle keeps only inputs on which two runs agree).
