@@ -145,7 +145,7 @@ def _read(path: Path, rel: str) -> tuple[ParsedFile | None, str]:
     try:
         tree = ast.parse(text, filename=rel)
     except SyntaxError as exc:
-        return None, f"does not parse: {exc.msg} (line {exc.lineno})"
+        return None, f"does not parse: {exc.msg}" + (f" (line {exc.lineno})" if exc.lineno else "")
     except (ValueError, RecursionError, MemoryError) as exc:
         return None, f"does not parse: {type(exc).__name__}"
     return ParsedFile(rel, text, tree), ""
