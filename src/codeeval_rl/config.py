@@ -141,6 +141,28 @@ class EvaluationSettings(Settings):
     first, so that runaways spend their wall limit beside the rest of the batch instead of
     after it (see :mod:`codeeval_rl.evaluation.schedule`). Only the order changes; turn off
     to dispatch in input order."""
+    profile: str = ""
+    """Runtime profile of tasks whose ``runtime`` is empty, where it serves the task's language
+    (``python-datascience``, ``node``, ``java``; built with ``codeeval-rl sandbox build-env``).
+    Empty: such tasks run with no profile (Python: the standard library only). A task's own
+    ``runtime`` always wins."""
+    missing_dependency: Literal["neutral", "fail"] = "neutral"
+    """How a sample whose runtime profile lacks a package it imports (outcome
+    ``missing_dependency``) counts. ``neutral``: it is not judged (``EvaluationResult.judged``
+    is false) and its reward is the mean reward of the judged samples of the same task in the
+    batch (0 when there are none), so GRPO and RLOO give it zero advantage; evaluation leaves it
+    out of pass@k. ``fail``: it counts as the program's failure, scored like a runtime error."""
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        if not value:
+            return value
+        from codeeval_rl.sandbox.profiles import PROFILES
+
+        if value not in PROFILES:
+            raise ValueError(f"unknown runtime profile; known: {', '.join(PROFILES)}")
+        return value
 
 
 def _describe(err: Any, section: str) -> str:

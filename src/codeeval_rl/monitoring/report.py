@@ -43,7 +43,7 @@ _KIND_COLOURS = {
     "overflow": "#8cd17d", "recursion": "#499894", "assertion": "#86bcb6", "wrong_answer": "#2f6fb0",
     "segfault": "#a0cbe8", "panic": "#79706e", "exit_nonzero": "#d4a6c8", "runtime_error": "#fabfd2",
     "compile_error": "#b6992d", "timeout": "#3f3f3f", "memory": "#ffbe7d", "output_limit": "#8c564b",
-    "sandbox_error": "#17becf",
+    "sandbox_error": "#17becf", "missing_dependency": "#c7c7c7",
 }
 
 

@@ -52,7 +52,7 @@ __all__ = [
 @dataclass(frozen=True)
 class ErrorKind:
     """One class of failure. ``stage``: where it is usually found (``compile``, ``runtime``,
-    ``tests``, ``limit``, ``harness``); a rule may place a kind at another stage."""
+    ``tests``, ``limit``, ``harness``, ``environment``); a rule may place a kind at another stage."""
 
     key: str
     title: str
@@ -99,6 +99,9 @@ KINDS: tuple[ErrorKind, ...] = (
               "the memory limit was hit (killed, MemoryError, OutOfMemoryError, bad_alloc)"),
     ErrorKind("output_limit", "output limit", "limit", "the program wrote more than the output limit"),
     ErrorKind("sandbox_error", "sandbox error", "harness", "the sandbox failed, not the program"),
+    ErrorKind("missing_dependency", "missing dependency", "environment",
+              "the task's runtime profile lacks a package the program imports (status missing_dependency); "
+              "not the program's failure unless evaluation.missing_dependency is fail"),
 )
 KIND_BY_KEY = {k.key: k for k in KINDS}
 
@@ -207,6 +210,7 @@ _STATUS_KIND = {
     "output_limit": "output_limit",
     "sandbox_error": "sandbox_error",
     "no_code": "no_code",
+    "missing_dependency": "missing_dependency",
 }
 _PASSING = {"ok", "passed", "pass", "success"}
 
@@ -296,7 +300,7 @@ def classify_error(status: str, text: str = "", language: str = "", *, passed: b
     """Classify one failure; ``None`` when ``passed``.
 
     ``status``: a :class:`Status` value (``ok``, ``compile_error``, ``runtime_error``,
-    ``timeout``, ``memory_limit``, ``output_limit``, ``sandbox_error``) or one of
+    ``timeout``, ``memory_limit``, ``output_limit``, ``sandbox_error``, ``missing_dependency``) or one of
     ``wrong_answer``, ``failed``, ``no_code``. ``text``: the compiler output or stderr (or
     the rollout's ``first_error``). A run that exited normally but did not pass is a
     ``wrong_answer`` unless its text shows a failed assertion or an error.

@@ -4,8 +4,9 @@
 evaluator, the trainers' scorers): its programs of that profile's language that name no
 ``runtime`` of their own get it, and everything runs on the shared pool (or any object with
 ``run_many``, such as the Ray sandbox). Closing a view closes nothing: the pool belongs to
-whoever made it. This is how a task's ``runtime`` and a command's ``--profile`` reach the
-programs an evaluator builds without the evaluator knowing about profiles.
+whoever made it. The evaluator applies a task's ``runtime`` (and its settings' ``profile``)
+itself; a view serves other code that hands programs to a sandbox and wants one profile for
+all of them.
 """
 
 from __future__ import annotations
