@@ -14,6 +14,7 @@ trainers' own records (``rl.policy.Sample``, ``rl.scoring.Score``, ``rl.loop.Bat
 
 from __future__ import annotations
 
+import base64
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ class Program:
     (name -> text); names must be plain relative paths. ``runtime`` names the runtime
     profile whose packages the program may import (``python-datascience``, ``node``...);
     empty means the sandbox's default profile (see :mod:`codeeval_rl.sandbox.profiles`).
+    ``fetch_files`` names files (plain relative paths in the working directory) to read back
+    after the run into ``ExecutionResult.files``.
     """
 
     language: str
@@ -64,11 +67,16 @@ class Program:
     stdin: str = ""
     files: Mapping[str, str] = field(default_factory=dict)
     runtime: str = ""
+    fetch_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Hard limits for one run. ``cpu_time_s`` defaults to the wall time when ``None``."""
+    """Hard limits for one run. ``cpu_time_s`` defaults to the wall time when ``None``.
+    ``compile_time_s``: the wall-clock and CPU limit of compiling the program (compiled
+    languages), ``None`` for the sandbox's ``compile_wall_time_s``; a compile already in the
+    cache costs nothing and is never timed out. ``output_bytes`` also bounds the total size
+    of the files a run returns (``Program.fetch_files``)."""
 
     wall_time_s: float = 10.0
     cpu_time_s: float | None = None
@@ -76,6 +84,7 @@ class Limits:
     max_processes: int = 64
     output_bytes: int = 1 << 20
     file_size_bytes: int = 16 << 20
+    compile_time_s: float | None = None
 
     @property
     def effective_cpu_time_s(self) -> float:
@@ -95,7 +104,10 @@ class ExecutionResult:
     going after the sandbox's ``yield_after_s`` and went on at the lowest CPU priority, so
     its times reflect the load beside it. ``missing``: for ``missing_dependency``, the
     packages the program needs and its runtime profile lacks (distribution names:
-    ``scikit-learn`` for ``import sklearn``); empty otherwise.
+    ``scikit-learn`` for ``import sklearn``); empty otherwise. ``files``: the files named in
+    ``Program.fetch_files`` as the run left them (path -> content); a name that is missing,
+    not a regular file inside the working directory (a symbolic link, a directory) or over
+    the output limit (``Limits.output_bytes``, for all files together) is absent.
     """
 
     status: Status
@@ -113,13 +125,15 @@ class ExecutionResult:
     cached: bool = False
     yielded: bool = False
     missing: tuple[str, ...] = ()
+    files: Mapping[str, bytes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.status is Status.OK
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        """JSON-ready fields; ``files`` (base64 content) only when the run returned some."""
+        out: dict[str, object] = {
             "status": self.status.value,
             "exit_code": self.exit_code,
             "stdout": self.stdout,
@@ -136,6 +150,9 @@ class ExecutionResult:
             "yielded": self.yielded,
             "missing": list(self.missing),
         }
+        if self.files:
+            out["files"] = {name: base64.b64encode(data).decode("ascii") for name, data in self.files.items()}
+        return out
 
 
 CompareMode = Literal["exact", "tokens", "float"]

@@ -24,6 +24,9 @@ answers the server's capabilities. Per run the server:
    ``{"event": "yielded"}`` ahead of the reply, so the host can start another run beside it;
 3. on exit, timeout or output overflow kills every process of the worker's uid and reaps
    them (the server is a child subreaper), reads the cgroup's peak memory and OOM count,
+   reads back the files the request names in ``fetch`` (:func:`_fetch_files`: regular files
+   under the working directory, no symbolic link followed, all of them within the output
+   cap; base64 in the reply's ``files``), then
    empties the working directory and /tmp, drops the artifact copy and removes every IPC
    object of the worker's IPC namespace, so no process, file or IPC object outlives a run.
 
@@ -52,6 +55,7 @@ import json
 import os
 import select
 import signal
+import stat
 import struct
 import sys
 import time
@@ -69,6 +73,7 @@ for _name in (
         pass
 
 import atexit
+import base64
 import dis
 import gc
 import io
@@ -878,6 +883,9 @@ class Server:
             os.close(fd)
         try:
             reply = self._supervise(pid, req, limits, t0, in_w, out_r, err_r)
+            if req.get("fetch") and not req.get("cwd"):
+                # Every process of the run is dead by now: nothing can swap a path as it is read.
+                reply["files"] = _fetch_files(WORKDIR, req["fetch"], int(limits["out"]))
         finally:
             self._clean_box()
         reply["rss_base"] = rss_base
@@ -1371,6 +1379,64 @@ def _copy_tree(src, dst):
                     os.close(fout)
             finally:
                 os.close(fin)
+
+
+_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def _fetch_files(root, names, cap):
+    """The files ``names`` (plain relative paths) as a run left them under ``root``, base64
+    (name -> text), for ``Program.fetch_files``. Each path is walked one component at a time
+    from ``root`` with O_NOFOLLOW, so no symbolic link is followed, not even one pointing
+    inside (a link could name any file the server can read); only regular files are read
+    (a FIFO or socket never blocks the server: O_NONBLOCK, then fstat); ``cap`` bounds all
+    the files together. A name that is missing, not a plain relative path, not a regular
+    file, or over what is left of ``cap`` is left out."""
+    out = {}
+    room = cap
+    try:
+        root_fd = os.open(root, _OPEN_DIR)
+    except OSError:
+        return out
+    try:
+        for name in names:
+            if not isinstance(name, str) or name in out or "\0" in name:
+                continue
+            parts = name.split("/")
+            if any(p in ("", ".", "..") for p in parts):
+                continue
+            dirs = []
+            try:
+                at = root_fd
+                for part in parts[:-1]:
+                    at = os.open(part, _OPEN_DIR, dir_fd=at)
+                    dirs.append(at)
+                fd = os.open(parts[-1], _OPEN_FILE, dir_fd=at)
+                try:
+                    st = os.fstat(fd)
+                    if not stat.S_ISREG(st.st_mode) or st.st_size > room:
+                        continue
+                    data = bytearray()
+                    while len(data) <= room:
+                        chunk = os.read(fd, min(1 << 20, room + 1 - len(data)))
+                        if not chunk:
+                            break
+                        data += chunk
+                    if len(data) > room:
+                        continue
+                finally:
+                    os.close(fd)
+            except OSError:  # missing, a symbolic link (ELOOP), a file where a directory should be
+                continue
+            finally:
+                for d in dirs:
+                    os.close(d)
+            room -= len(data)
+            out[name] = base64.b64encode(bytes(data)).decode("ascii")
+    finally:
+        os.close(root_fd)
+    return out
 
 
 def _fd_path(fd):

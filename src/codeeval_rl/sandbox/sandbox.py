@@ -68,6 +68,10 @@ cgroups (v1 or v2) and libseccomp's Python binding (without root, see "Rootless 
   working directory, /tmp and the copy of the compiled program are removed, and so is every
   System V shared memory segment, message queue and semaphore set and every POSIX message
   queue in the worker's IPC namespace, before the next run.
+* **Files read back stay inside the run's working directory.** ``Program.fetch_files`` are
+  read by the server after the run's processes are dead, one path component at a time with
+  ``O_NOFOLLOW`` (no symbolic link is followed), regular files only, all of them together
+  within ``output_bytes``; paths with ``..`` or a leading ``/`` are refused before the run.
 
 What a program can still learn about the host: the kernel version (uname), the CPU model
 and count, total and free memory, uptime and load (/proc); the contents of the system
@@ -124,6 +128,8 @@ and output limits, nothing surviving a run. Weaker, and how:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fcntl
 import functools
 import hashlib
@@ -146,7 +152,10 @@ from codeeval_rl.sandbox.resolve import distribution_for, known_python_imports, 
 from codeeval_rl.sandbox.worker import ARTIFACT_PATH, Worker
 from codeeval_rl.types import ExecutionResult, Limits, Program, Status
 
-__all__ = ["Sandbox", "classify", "default_cache_dir"]
+__all__ = ["MAX_FETCH_FILES", "Sandbox", "classify", "default_cache_dir"]
+
+MAX_FETCH_FILES = 256
+"""The most files one run may name in ``Program.fetch_files``."""
 
 _MEMORY_MESSAGES = (
     "MemoryError", "java.lang.OutOfMemoryError", "JavaScript heap out of memory",
@@ -175,6 +184,16 @@ def _validate(program: Program) -> Language:
         p = PurePosixPath(name)
         if p.is_absolute() or ".." in p.parts or not name or name.startswith("."):
             raise InputError(f"file name {name!r} must be a plain relative path")
+    fetch = program.fetch_files
+    if isinstance(fetch, str) or not isinstance(fetch, (tuple, list)):
+        raise InputError(f"fetch_files must be a list of paths, not {type(fetch).__name__}")
+    if len(fetch) > MAX_FETCH_FILES:
+        raise InputError(f"fetch_files names {len(fetch)} files; at most {MAX_FETCH_FILES}")
+    for name in fetch:
+        if (not isinstance(name, str) or not name or len(name) > 4096 or "\0" in name or name.startswith("/")
+                or any(part in ("", ".", "..") for part in name.split("/"))):
+            raise InputError(f"fetch_files entry {name!r} must be a plain relative path in the working directory "
+                             "(no leading /, no . or .. parts)")
     return lang
 
 
@@ -528,7 +547,7 @@ class Sandbox:
             slot = _Slot(self._permits)
             worker = self._take_worker()
             try:
-                reply = worker.request({"op": "compile", "compile": spec}, self.settings.compile_wall_time_s + 30.0)
+                reply = worker.request({"op": "compile", "compile": spec}, float(spec["limits"]["wall"]) + 30.0)
                 return reply.get("compile")
             except SandboxError:
                 try:
@@ -634,6 +653,8 @@ class Sandbox:
         fmt = {"src": src, "heap_mb": heap_mb, "main": main, "python": s.python_executable}
         req: dict[str, Any] = {"op": "run", "stdin": program.stdin, "limits": run_limits,
                                "language": lang.name, "runtime": profile.spec.name if profile else ""}
+        if program.fetch_files:
+            req["fetch"] = list(dict.fromkeys(program.fetch_files))
         if profile is not None and profile.env():
             req["env"] = profile.env()
         if lang.forkserver:
@@ -647,7 +668,8 @@ class Sandbox:
             key = _cache_key(lang, program.source, files, profile.key if profile is not None else "")
             fmt["artifact"] = ARTIFACT_PATH  # the run's own copy of the build output
             req["artifact"] = key
-            compile_limits = dict(run_limits, wall=s.compile_wall_time_s, cpu=s.compile_wall_time_s,
+            compile_s = s.compile_wall_time_s if limits.compile_time_s is None else limits.compile_time_s
+            compile_limits = dict(run_limits, wall=compile_s, cpu=compile_s,
                                   mem=s.compile_memory_mb << 20, nproc=max(64, limits.max_processes),
                                   out=1 << 20, fsize=max(limits.file_size_bytes, 256 << 20))
             compile_argv = [a.format(**fmt) for a in lang.compile_argv]
@@ -669,7 +691,7 @@ class Sandbox:
                  on_event: Callable[[dict[str, Any]], None] | None = None) -> ExecutionResult:
         timeout = limits.wall_time_s + 30.0
         if "compile" in request:
-            timeout += self.settings.compile_wall_time_s
+            timeout += float(request["compile"]["limits"]["wall"])
         try:
             for name in self._preloads.keys() - worker.preloaded:
                 loaded = worker.request({"op": "preload", "name": name, "source": self._preloads[name]}, 30.0)
@@ -720,6 +742,7 @@ class Sandbox:
             cached=bool(comp.get("cached")),
             yielded=bool(reply.get("yielded")),
             missing=missing,
+            files=_fetched(reply),
         )
 
 
@@ -736,6 +759,20 @@ def _missing(reply: dict[str, Any], request: dict[str, Any], status: Status) -> 
     if status is Status.RUNTIME_ERROR and request.get("language") == "javascript":
         return missing_from_output("javascript", reply.get("stderr", ""))
     return ()
+
+
+def _fetched(reply: dict[str, Any]) -> dict[str, bytes]:
+    """The files the server read back after the run (``Program.fetch_files``), decoded."""
+    raw = reply.get("files")
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, bytes] = {}
+    for name, text in raw.items():
+        try:
+            out[str(name)] = base64.b64decode(text, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            continue
+    return out
 
 
 def _missing_reason(missing: Sequence[str], request: dict[str, Any]) -> str:
@@ -779,6 +816,7 @@ def _check_limits(limits: Limits) -> None:
         ("max_processes", limits.max_processes >= 1),
         ("output_bytes", limits.output_bytes >= 0),
         ("file_size_bytes", limits.file_size_bytes >= 0),
+        ("compile_time_s", limits.compile_time_s is None or limits.compile_time_s > 0),
     )
     for name, ok in checks:
         if not ok:
