@@ -99,14 +99,22 @@ def test_a_language_we_do_not_run_gets_sandboxfusions_error_shape_naming_ours(li
         _client_run(live, sandbox_fusion.RunCodeRequest(code="echo 1", language="bash"))
 
 
-def test_files_arrive_base64_decoded_and_fetch_files_is_refused_by_name(live, http):
+def test_files_arrive_base64_decoded_and_fetch_files_come_back_base64(live, http):
     files = {"data.txt": base64.b64encode("héllo\n".encode()).decode()}
     r = http.post("/run_code", headers=live.headers(), json={"code": "print(open('data.txt').read().upper(), end='')",
                                                              "language": "python", "files": files})
     assert r.json()["run_result"]["stdout"] == "HÉLLO\n"
-    r = http.post("/run_code", headers=live.headers(), json={"code": "print(1)", "language": "python",
-                                                             "fetch_files": ["out.txt"]})
-    assert r.status_code == 400 and "fetch_files" in r.json()["message"]
+    code = "open('out.txt', 'w').write(open('data.txt').read() * 2)\nopen('raw.bin', 'wb').write(bytes([0, 255]))"
+    r = http.post("/run_code", headers=live.headers(), json={"code": code, "language": "python", "files": files,
+                                                             "fetch_files": ["out.txt", "raw.bin", "absent.txt"]})
+    body = r.json()
+    assert body["status"] == "Success", body
+    assert {k: base64.b64decode(v) for k, v in body["files"].items()} == \
+        {"out.txt": "héllo\nhéllo\n".encode(), "raw.bin": b"\x00\xff"}
+    for bad in ("../out.txt", "/etc/passwd"):
+        r = http.post("/run_code", headers=live.headers(), json={"code": "print(1)", "language": "python",
+                                                                 "fetch_files": [bad]})
+        assert r.status_code == 400 and r.json()["status"] == "SandboxError" and "fetch_files" in r.json()["message"]
     r = http.post("/run_code", headers=live.headers(), json={"code": "print(1)", "language": "python",
                                                              "files": {"a.txt": "%%%not base64"}})
     assert r.status_code == 400 and "files['a.txt']" in r.json()["message"]

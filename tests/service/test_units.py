@@ -38,8 +38,27 @@ def test_request_fields_become_program_and_capped_limits():
     assert lim.memory_mb == 1024
     with pytest.raises(InputError, match="not UTF-8"):
         to_program({"code": "x", "language": "python", "files": {"b": "//79"}}, DEFAULT, CAP)
-    with pytest.raises(InputError, match="fetch_files"):
-        to_program({"code": "x", "language": "python", "fetch_files": ["o"]}, DEFAULT, CAP)
+    prog, _ = to_program({"code": "x", "language": "python", "fetch_files": ["o", "d/p.bin"]}, DEFAULT, CAP)
+    assert prog.fetch_files == ("o", "d/p.bin")
+
+
+def test_compile_timeout_is_the_compile_limit_capped_by_the_servers():
+    cap = Limits(wall_time_s=30, memory_mb=1024, compile_time_s=20)
+    _, lim = to_program({"code": "x", "language": "cpp", "compile_timeout": 5}, DEFAULT, cap)
+    assert lim.compile_time_s == 5
+    _, lim = to_program({"code": "x", "language": "cpp", "compile_timeout": 500}, DEFAULT, cap)
+    assert lim.compile_time_s == 20
+    _, lim = to_program({"code": "x", "language": "cpp"}, DEFAULT, cap)
+    assert lim.compile_time_s == 10  # SandboxFusion's default
+    _, lim = to_program({"code": "x", "language": "cpp", "compile_timeout": 5}, DEFAULT, CAP)
+    assert lim.compile_time_s is None  # a server with no compile cap keeps the sandbox's own limit
+
+
+def test_fetched_files_are_returned_base64_as_sandboxfusion_does():
+    result = ExecutionResult(Status.OK, exit_code=0, files={"out.bin": b"\x00\xffhi", "a/b.txt": b""})
+    resp = to_response(result, "python")
+    assert resp["files"] == {"out.bin": "AP9oaQ==", "a/b.txt": ""}
+    assert to_response(ExecutionResult(Status.OK, exit_code=0), "python")["files"] == {}
 
 
 @pytest.mark.parametrize("result,language,status,run,compile_", [

@@ -208,8 +208,14 @@ def create_app(settings: ServiceSettings | None = None, *, service: Service | No
         result = await svc.run(program, limits)
         return _json(to_response(result, program.language))
 
-    def program_of(p: m.ProgramIn) -> Program:
-        return Program(language=p.language, source=p.source, stdin=p.stdin, files=p.files)
+    def program_of(p: m.ProgramIn, where: str = "program") -> Program:
+        """The Program of a request; its runtime profile is checked first (400 naming it)."""
+        try:
+            svc.check_runtime(p.language, p.runtime)
+        except InputError as exc:
+            raise InputError(f"{where}.runtime: {exc}") from None
+        return Program(language=p.language, source=p.source, stdin=p.stdin, files=p.files, runtime=p.runtime,
+                       fetch_files=tuple(p.fetch_files))
 
     @api.post("/v1/run", response_model=m.ExecutionResultOut, responses={**_REFUSALS, **_BAD},
               summary="Run one program")
@@ -222,7 +228,8 @@ def create_app(settings: ServiceSettings | None = None, *, service: Service | No
               summary="Run a batch; a bad item gets a sandbox_error result")
     async def run_many(body: m.RunManyRequest) -> Any:
         limits = svc.limits(dict(body.limits) if body.limits else None)
-        results = await svc.run_many([program_of(p) for p in body.programs], limits)
+        programs = [program_of(p, f"programs[{i}]") for i, p in enumerate(body.programs)]
+        results = await svc.run_many(programs, limits)
         return _json({"results": [r.to_dict() for r in results]})
 
     # ------------------------------------------------------------------ rewards

@@ -81,10 +81,14 @@ class Service:
         self.runs = RunQueue(sandbox, int(getattr(sandbox, "size", 2)))
         self.work_pool = ThreadPoolExecutor(8, thread_name_prefix="codeeval-work")
         self.default_limits: Limits = sandbox.default_limits()
+        # A request may lower the compile limit, never raise it past the sandbox's own setting
+        # (None: a sandbox without one, which then keeps its own).
+        compile_cap = getattr(getattr(sandbox, "settings", None), "compile_wall_time_s", None)
         self.max_limits = Limits(wall_time_s=settings.max_wall_time_s, memory_mb=settings.max_memory_mb,
                                  max_processes=max(self.default_limits.max_processes, 512),
                                  output_bytes=max(self.default_limits.output_bytes, 16 << 20),
-                                 file_size_bytes=max(self.default_limits.file_size_bytes, 256 << 20))
+                                 file_size_bytes=max(self.default_limits.file_size_bytes, 256 << 20),
+                                 compile_time_s=float(compile_cap) if compile_cap else None)
         self.runner = JobRunner(self.store, self.evaluator, self.catalog, chunk=settings.job_chunk)
 
     # ------------------------------------------------------------------ lifecycle
@@ -122,12 +126,46 @@ class Service:
         if given:
             lim = replace(lim, **{k: v for k, v in given.items() if v is not None})
         cap = self.max_limits
+        compile_s = lim.compile_time_s
+        if compile_s is not None:
+            compile_s = None if cap.compile_time_s is None else min(compile_s, cap.compile_time_s)
         return Limits(wall_time_s=min(lim.wall_time_s, cap.wall_time_s),
                       cpu_time_s=None if lim.cpu_time_s is None else min(lim.cpu_time_s, cap.wall_time_s),
                       memory_mb=min(lim.memory_mb, cap.memory_mb),
                       max_processes=min(lim.max_processes, cap.max_processes),
                       output_bytes=min(lim.output_bytes, cap.output_bytes),
-                      file_size_bytes=min(lim.file_size_bytes, cap.file_size_bytes))
+                      file_size_bytes=min(lim.file_size_bytes, cap.file_size_bytes),
+                      compile_time_s=compile_s)
+
+    def check_runtime(self, language: str, runtime: str) -> None:
+        """:class:`InputError` when ``runtime`` (a program's runtime profile; empty: the
+        default) is unknown, serves another language, or is not built on this server. The
+        message names the profiles, never a path of the server. A sandbox on other machines
+        (Ray) checks what is built there itself."""
+        if not runtime:
+            return
+        from codeeval_rl.sandbox import profiles
+        from codeeval_rl.sandbox.languages import get_language
+
+        spec = profiles.PROFILES.get(runtime)
+        if spec is None:
+            raise InputError(f"unknown runtime profile {runtime!r}; profiles: {', '.join(profiles.PROFILES)}")
+        try:
+            lang = get_language(language)
+        except InputError:
+            return  # the run reports the language itself
+        if spec.language != lang.name:
+            raise InputError(f"runtime profile {runtime!r} is for {spec.language} programs; this program is "
+                             f"{lang.name}")
+        root = getattr(self.sandbox, "profiles_dir", None)
+        if root is None:
+            return
+        try:
+            profiles.load_profile(runtime, root)
+        except InputError:
+            built = [row["name"] for row in profiles.list_profiles(root) if row["built"]]
+            raise InputError(f"runtime profile {runtime!r} is not built on this server (built: {', '.join(built)}); "
+                             f"its operator builds it with: codeeval-rl sandbox build-env {runtime}") from None
 
     async def _on_pool(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -42,12 +42,15 @@ class RunCodeRequest(BaseModel):
 
     code: str = Field(description="The program's source.")
     language: str = Field(description="python, cpp, nodejs, java, rust (SandboxFusion names) or one of ours.")
-    compile_timeout: float = Field(10, gt=0, le=3600, description="Accepted; compilation is bounded by the server's setting.")
+    compile_timeout: float = Field(10, gt=0, le=3600, description="Compile limit, seconds, for compiled languages "
+                                   "(capped by the server); a program already compiled is not compiled again.")
     run_timeout: float = Field(10, gt=0, le=3600, description="Wall-clock and CPU limit, seconds (capped by the server).")
     memory_limit_MB: int = Field(-1, ge=-1, le=1 << 20, description="-1 or 0: the server's default (capped by the server).")
     stdin: str | None = Field(None, description="Fed to the program's standard input.")
     files: dict[str, str | None] = Field(default_factory=dict, description="Relative path -> base64 content (UTF-8 text).")
-    fetch_files: list[str] = Field(default_factory=list, description="Not supported: must be empty.")
+    fetch_files: list[str] = Field(default_factory=list, max_length=256,
+                                   description="Paths relative to the working directory, returned base64 in the "
+                                               "response's files when the run leaves them as regular files.")
 
 
 class CommandRunResult(BaseModel):
@@ -66,7 +69,7 @@ class RunCodeResponse(BaseModel):
     compile_result: CommandRunResult | None = None
     run_result: CommandRunResult | None = None
     executor_pod_name: str | None = None
-    files: dict[str, str] = Field(default_factory=dict)
+    files: dict[str, str] = Field(default_factory=dict, description="fetch_files found: path -> base64 content.")
 
 
 # ---------------------------------------------------------------- ours: runs
@@ -78,7 +81,11 @@ class ProgramIn(BaseModel):
     language: str
     source: str
     stdin: str = ""
-    files: dict[str, str] = Field(default_factory=dict)
+    files: dict[str, str] = Field(default_factory=dict, description="Relative path -> text, written beside the source.")
+    runtime: str = Field("", description="A runtime profile built on this server (python-datascience, node, java...); "
+                                         "empty: the server's default.")
+    fetch_files: list[str] = Field(default_factory=list, max_length=256,
+                                   description="Relative paths read back after the run into the result's files.")
 
 
 class LimitsIn(BaseModel):
@@ -93,6 +100,8 @@ class LimitsIn(BaseModel):
     max_processes: int | None = Field(None, ge=1, le=100_000)
     output_bytes: int | None = Field(None, ge=0, le=1 << 30)
     file_size_bytes: int | None = Field(None, ge=0, le=1 << 34)
+    compile_time_s: float | None = Field(None, gt=0, le=3600, description="Compile limit of compiled languages "
+                                                                           "(capped by the server).")
 
 
 class RunRequest(BaseModel):
@@ -128,6 +137,8 @@ class ExecutionResultOut(BaseModel):
     cached: bool
     yielded: bool
     missing: list[str] = []
+    files: dict[str, str] = Field(default_factory=dict, description="Only when fetch_files found some: "
+                                                                    "path -> base64 content.")
 
 
 class RunManyResponse(BaseModel):
