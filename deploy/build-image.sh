@@ -10,15 +10,17 @@
 #   2. wheels: this checkout and every Python dependency as wheels (pip wheel, with the
 #      host's pip configuration), so the image build itself needs no index;
 #   3. image: buildah bud -f deploy/Containerfile, tagged localhost/codeeval-rl:VERSION;
-#   4. doctor: `buildah run` of `codeeval-rl doctor` in a container of the image, as root
-#      (the sandbox's full mode; its failure fails the script) and as the image's own non-root
-#      user (rootless mode; reported).
+#   4. doctor: `codeeval-rl doctor` in a container of the image, as root with `buildah run`
+#      (the sandbox's full mode) and as the image's own non-root user with `podman run`
+#      (rootless mode: /proc unmasked and the worker pods' seccomp profile, as in Kubernetes);
+#      either failing fails the script.
 #
-# Needs: Linux, root (buildah's storage and mmdebstrap's chroot), buildah, mmdebstrap, runc, a Python
-# 3.11 with pip (the image's Debian Python is 3.11: wheels must match it; PYTHON=... picks one),
-# network access to a Debian mirror and to a Python package index, about 6 GB of disk.
-# On Debian or Ubuntu: apt-get install buildah mmdebstrap runc (this script does it when run as
-# root with apt-get and they are missing).
+# Needs: Linux, root (buildah's storage and mmdebstrap's chroot), buildah, mmdebstrap, runc,
+# podman (the non-root doctor: buildah cannot unmask /proc), a Python 3.11 with pip (the image's
+# Debian Python is 3.11: wheels must match it; PYTHON=... picks one), network access to a Debian
+# mirror and to a Python package index, about 6 GB of disk.
+# On Debian or Ubuntu: apt-get install buildah mmdebstrap runc podman (this script does it when
+# run as root with apt-get and they are missing; podman only unless --no-doctor).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
     --suite) SUITE=$2; shift 2 ;;
     --mirror) MIRROR=$2; shift 2 ;;
     --no-doctor) DOCTOR=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +47,7 @@ missing=()
 command -v buildah >/dev/null || missing+=(buildah)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 command -v runc >/dev/null || missing+=(runc)
+[ "$DOCTOR" = 0 ] || command -v podman >/dev/null || missing+=(podman)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "installing ${missing[*]} with apt-get"
@@ -156,12 +159,25 @@ if [ "$DOCTOR" = 1 ]; then
   else
     echo "doctor as root: FAILED"; status=1
   fi
-  # Rootless mode, the image's own user: bubblewrap in unprivileged user namespaces.
-  echo "== doctor as the image's user (rootless mode): buildah run --runtime $runtime"
-  if buildah run --isolation oci --runtime "$runtime" "$ctr" -- codeeval-rl doctor; then
+  buildah rm "$ctr" >/dev/null
+  trap - EXIT
+  # Rootless mode, the image's own user (uid 10001, no capabilities): bubblewrap in unprivileged
+  # user namespaces. It needs what the sandbox worker pods get in Kubernetes (docs/deploy.md):
+  # /proc unmasked (the kernel refuses a fresh /proc in a user namespace where parts of the
+  # visible one are masked; buildah run cannot unmask it, podman can), and a seccomp profile
+  # that lets an unprivileged process set the hostname of its own UTS namespace (the default
+  # profile allows sethostname only with CAP_SYS_ADMIN): the worker pods' profile. Explicit
+  # ulimits: podman's defaults are above the hard limits of hosts that do not give it
+  # CAP_SYS_RESOURCE, and the OCI runtime then fails to set them.
+  echo "== doctor as the image's user (rootless mode): podman run, /proc unmasked, the worker pods' seccomp profile"
+  if podman --runtime "$runtime" --cgroup-manager cgroupfs run --rm --network none \
+      --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
+      --security-opt 'unmask=/proc/*' \
+      --security-opt "seccomp=$ROOT/deploy/kubernetes/seccomp/sandbox-worker.json" \
+      "$TAG" doctor; then
     echo "doctor as the image's user: passed"
   else
-    echo "doctor as the image's user: FAILED (rootless mode inside this runtime: docs/deploy.md)"
+    echo "doctor as the image's user: FAILED"; status=1
   fi
   took[doctor]=$(elapsed "$t")
 fi

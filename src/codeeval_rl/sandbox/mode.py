@@ -8,18 +8,34 @@ that switch exists, no AppArmor restriction on them) and a bubblewrap that is no
 
 :data:`GUARANTEES` lists each guarantee of the threat model (``sandbox.py``) and how each mode
 gives it; ``codeeval-rl doctor`` prints the rows for the mode in force.
+
+Inside a container, rootless mode also needs two things container runtimes withhold by
+default; both are probed once per process with a throwaway bubblewrap:
+
+* a fresh ``/proc`` in the new PID namespace: the kernel refuses to mount one where the
+  visible ``/proc`` has parts masked (the runtime's ``maskedPaths``/``readonlyPaths``), so the
+  container needs an unmasked ``/proc`` (podman ``--security-opt unmask=ALL``, Kubernetes
+  ``procMount: Unmasked``); without it :func:`userns_problem` says so and rootless mode is
+  unavailable;
+* ``sethostname`` in the new UTS namespace: podman's and buildah's default seccomp profile allow
+  it only to a container with ``CAP_SYS_ADMIN``. Where it is refused (:func:`hostname_refused`)
+  the workers keep their own UTS namespace but not the hostname ``sandbox``: programs see the
+  container's hostname (and still cannot change it), and the guarantee "own hostname" is
+  reported weaker.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import stat
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["GUARANTEES", "Guarantee", "Mode", "current_mode", "guarantees", "userns_problem"]
+__all__ = ["GUARANTEES", "Guarantee", "Mode", "current_mode", "guarantees", "hostname_refused", "userns_problem"]
 
 Mode = Literal["root", "rootless"]
 
@@ -51,7 +67,39 @@ def userns_problem() -> str:
     if _read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1":
         return ("AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1): "
                 "an AppArmor profile allowing userns for bwrap is needed")
+    refused = _bwrap_refuses("--unshare-pid", "--proc", "/proc")
+    if refused and not _bwrap_refuses():
+        return (f"bubblewrap cannot mount a fresh /proc in a user namespace here ({refused}): the kernel refuses "
+                "it where parts of the visible /proc are masked, as container runtimes do by default; run the "
+                "container with /proc unmasked (podman run --security-opt unmask=ALL; Kubernetes "
+                "securityContext.procMount: Unmasked, which needs hostUsers: false)")
     return ""
+
+
+def hostname_refused() -> str:
+    """bubblewrap's complaint when it may make a UTS namespace but not set its hostname here (a
+    container runtime's default seccomp profile allows ``sethostname`` only with CAP_SYS_ADMIN),
+    else ``""``. Rootless workers then start without ``--hostname``."""
+    if os.geteuid() == 0 or _bwrap_refuses("--unshare-uts"):
+        return ""
+    return _bwrap_refuses("--unshare-uts", "--hostname", "sandbox")
+
+
+@functools.cache
+def _bwrap_refuses(*args: str) -> str:
+    """The last line bubblewrap prints when a minimal sandbox in a new user namespace with
+    ``args`` cannot start here, or ``""`` when it runs (or bubblewrap is absent: said elsewhere)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return ""
+    try:
+        proc = subprocess.run([bwrap, "--unshare-user", *args, "--ro-bind", "/", "/", "true"],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if proc.returncode == 0:
+        return ""
+    return (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
 
 
 @dataclass(frozen=True)
@@ -103,11 +151,21 @@ GUARANTEES: tuple[Guarantee, ...] = (
     Guarantee("yielding runaways", "SCHED_IDLE, nice 19 and an idle cpu cgroup",
               "SCHED_IDLE and nice 19 per process (no cpu cgroup): under autogroup a spinning yielded "
               "run still competes as a session of its own", rootless_holds=False),
+    Guarantee("own hostname", "own UTS namespace with the hostname sandbox", "the same"),
 )
 """Each guarantee in both modes (one row each)."""
 
 
 def guarantees(mode: Mode) -> list[dict[str, object]]:
-    """The rows for ``mode``: name, how it is given, and whether it holds as in root mode."""
-    return [{"name": g.name, "holds": True if mode == "root" else g.rootless_holds,
+    """The rows for ``mode``: name, how it is given, and whether it holds as in root mode. In
+    rootless mode on a host that refuses ``sethostname`` (:func:`hostname_refused`; probed
+    only then) the hostname row is weaker."""
+    rows = [{"name": g.name, "holds": True if mode == "root" else g.rootless_holds,
              "how": g.root if mode == "root" else g.rootless} for g in GUARANTEES]
+    refused = hostname_refused() if mode == "rootless" else ""
+    for row in rows:
+        if refused and row["name"] == "own hostname":
+            row.update(holds=False, how=f"own UTS namespace, but this host refuses to set its hostname ({refused}: "
+                                        "a container runtime's seccomp profile allows sethostname only with "
+                                        "CAP_SYS_ADMIN): programs see the host's hostname, and cannot change it")
+    return rows

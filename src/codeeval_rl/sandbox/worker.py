@@ -68,9 +68,15 @@ def bwrap_argv(python: str, scratch_mb: int, config: dict[str, Any], files: dict
     fd whose contents become that file (the server's source, /etc/passwd, /etc/group). No host
     path but the system directories is mounted, so ``/proc/self/mountinfo`` names none, except
     ``profiles``: the runtime profiles directory, read-only at ``/runtime`` when it exists.
-    ``rootless``: an unprivileged user namespace in which we are uid 0 (see the module doc)."""
+    ``rootless``: an unprivileged user namespace in which we are uid 0 (see the module doc);
+    where the host refuses ``sethostname`` there (a container runtime's default seccomp profile,
+    :func:`~codeeval_rl.sandbox.mode.hostname_refused`), the UTS namespace keeps the host's name."""
+    from codeeval_rl.sandbox.mode import hostname_refused
+
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+            "--die-with-parent", "--new-session"]
+    if not (rootless and hostname_refused()):
+        argv += ["--hostname", "sandbox"]
     if rootless:
         argv += ["--unshare-user", "--uid", "0", "--gid", "0"]
     for d in _SYSTEM_DIRS:
