@@ -14,7 +14,7 @@ default; both are probed once per process with a throwaway bubblewrap:
 
 * a fresh ``/proc`` in the new PID namespace: the kernel refuses to mount one where the
   visible ``/proc`` has parts masked (the runtime's ``maskedPaths``/``readonlyPaths``), so the
-  container needs an unmasked ``/proc`` (podman ``--security-opt unmask=ALL``, Kubernetes
+  container needs an unmasked ``/proc`` (podman ``--security-opt unmask=/proc/*``, Kubernetes
   ``procMount: Unmasked``); without it :func:`userns_problem` says so and rootless mode is
   unavailable;
 * ``sethostname`` in the new UTS namespace: podman's and buildah's default seccomp profile allow
@@ -71,7 +71,7 @@ def userns_problem() -> str:
     if refused and not _bwrap_refuses():
         return (f"bubblewrap cannot mount a fresh /proc in a user namespace here ({refused}): the kernel refuses "
                 "it where parts of the visible /proc are masked, as container runtimes do by default; run the "
-                "container with /proc unmasked (podman run --security-opt unmask=ALL; Kubernetes "
+                "container with /proc unmasked (podman run --security-opt unmask=/proc/*; Kubernetes "
                 "securityContext.procMount: Unmasked, which needs hostUsers: false)")
     return ""
 
