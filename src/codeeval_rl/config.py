@@ -8,6 +8,7 @@ The CLI and YAML files only fill these classes.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -25,6 +26,7 @@ __all__ = [
     "SandboxSettings",
     "Settings",
     "TrainSettings",
+    "check_ranges",
     "load_evaluation_settings",
     "load_ray_settings",
     "load_sandbox_settings",
@@ -163,6 +165,15 @@ class EvaluationSettings(Settings):
         if value not in PROFILES:
             raise ValueError(f"unknown runtime profile; known: {', '.join(PROFILES)}")
         return value
+
+
+def check_ranges(what: str, settings: object, checks: Mapping[str, bool]) -> None:
+    """Raise :class:`ConfigError` for the first field of ``settings`` whose check is false,
+    naming ``what`` (the command or section), the field and its value. For the frozen settings
+    dataclasses that validate themselves in ``__post_init__``."""
+    for name, ok in checks.items():
+        if not ok:
+            raise ConfigError(f"{what}: {name} = {getattr(settings, name)!r} is out of range")
 
 
 def _describe(err: Any, section: str) -> str:

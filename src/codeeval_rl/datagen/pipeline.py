@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codeeval_rl.config import check_ranges
 from codeeval_rl.datagen.discover import select_functions, walk_python
 from codeeval_rl.datagen.inputs import Input, collect_call_sites, make_inputs
 from codeeval_rl.datagen.model import Frozen, SourceFunction, StageCount
@@ -90,9 +91,7 @@ class GenerateSettings:
                   ("max_mutants", self.max_mutants >= 1), ("tier_samples", self.tier_samples >= 1),
                   ("limit", self.limit is None or self.limit >= 1),
                   ("test_timeout", self.test_timeout > 0), ("mutant_timeout", self.mutant_timeout > 0)]
-        for name, ok in checks:
-            if not ok:
-                raise ConfigError(f"{name} = {getattr(self, name)!r} is out of range")
+        check_ranges("datasets generate", self, dict(checks))
 
 
 @dataclass(frozen=True)

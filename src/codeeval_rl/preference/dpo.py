@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from codeeval_rl.config import check_ranges
 from codeeval_rl.errors import ConfigError, InputError, TrainingError, require
 
 __all__ = ["DPO_INFO_FILE", "DpoTrainResult", "DpoTrainSettings", "tokenize_pairs", "train_dpo"]
@@ -63,9 +64,7 @@ class DpoTrainSettings:
         checks = {"epochs": self.epochs > 0, "batch_size": self.batch_size >= 1, "learning_rate": self.learning_rate > 0,
                   "beta": self.beta > 0, "rpo_alpha": self.rpo_alpha is None or self.rpo_alpha >= 0,
                   "max_length": self.max_length >= 2, "save_steps": self.save_steps >= 1}
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f"dpo train {name} = {getattr(self, name)!r}: out of range")
+        check_ranges("dpo train", self, checks)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from codeeval_rl.config import check_ranges
 from codeeval_rl.errors import ConfigError, InputError, TrainingError, require
 from codeeval_rl.preference.loss import bradley_terry_loss, pair_accuracy
 
@@ -180,9 +181,7 @@ class RewardTrainSettings:
         checks = {"epochs": self.epochs > 0, "batch_size": self.batch_size >= 1, "learning_rate": self.learning_rate > 0,
                   "max_length": self.max_length >= 2, "eval_fraction": 0 <= self.eval_fraction < 1,
                   "save_steps": self.save_steps >= 1}
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f"rm train {name} = {getattr(self, name)!r}: out of range")
+        check_ranges("rm train", self, checks)
 
 
 @dataclass(frozen=True)

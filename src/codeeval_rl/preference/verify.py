@@ -50,7 +50,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from codeeval_rl.errors import ConfigError
+from codeeval_rl.config import check_ranges
 from codeeval_rl.evaluation.efficiency import TIME_FLOOR_S
 from codeeval_rl.evaluation.evaluator import select_tests
 from codeeval_rl.preference.correlation import spearman
@@ -102,9 +102,7 @@ class CodeDpoSettings:
                   "temperature": self.temperature >= 0,
                   "top_p": 0 < self.top_p <= 1, "max_new_tokens": self.max_new_tokens >= 1,
                   "test_max_new_tokens": self.test_max_new_tokens >= 1}
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f"dpo pairs {name} = {getattr(self, name)!r}: out of range")
+        check_ranges("dpo pairs", self, checks)
 
 
 def ask_for_tests(task: Task, k: int) -> str:

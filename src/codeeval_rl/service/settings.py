@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from codeeval_rl.errors import ConfigError
+from codeeval_rl.config import check_ranges
 
 __all__ = ["ServiceSettings"]
 
@@ -66,6 +66,4 @@ class ServiceSettings:
             ("max_samples", self.max_samples >= 1),
             ("job_chunk", self.job_chunk >= 1),
         )
-        for name, ok in checks:
-            if not ok:
-                raise ConfigError(f"service setting {name} = {getattr(self, name)!r} is out of range")
+        check_ranges("service setting", self, dict(checks))
