@@ -18,8 +18,6 @@ from codeeval_rl.evaluation.execution import execution_score, is_judged
 from codeeval_rl.evaluation.rewards import neutral_rewards
 from codeeval_rl.sandbox import Limits, Program, Sandbox, Status
 from codeeval_rl.sandbox import profiles as P
-from codeeval_rl.sandbox.runtime_view import RuntimeView
-
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -61,21 +59,10 @@ def test_missing_dependency_samples_are_unjudged_unless_asked() -> None:
         neutral_rewards([1.0], [], [])
 
 
-def test_runtime_for_and_the_view(tmp_path: Path) -> None:
+def test_runtime_for() -> None:
     assert P.runtime_for("", "python", "python-datascience") == "python-datascience"
     assert P.runtime_for("", "javascript", "python-datascience") == ""  # not that language's profile
     assert P.runtime_for("java", "java", "python-datascience") == "java"
-
-    class Recorder:
-        def run_many(self, programs, limits=None, on_result=None):  # noqa: ANN001, ANN202
-            self.seen = list(programs)
-            return []
-
-    inner = Recorder()
-    view = RuntimeView(inner, "python-datascience")
-    view.run_many([Program("python", "1"), Program("js", "1"), Program("python", "1", runtime="python-stdlib")])
-    assert [p.runtime for p in inner.seen] == ["python-datascience", "", "python-stdlib"]
-    view.close()  # closes nothing of the shared sandbox
 
 
 def test_bad_profiles_are_one_line_errors(tmp_path: Path) -> None:
