@@ -28,6 +28,14 @@ dpo_app = typer.Typer(help="CodeDPO: mutually verified programs and tests, corre
                       no_args_is_help=True)
 
 TestsOpt = Annotated[str, typer.Option("--tests", help="Which of the task's tests score the programs: all, hidden or public.")]
+DatasetOpt = Annotated[str, typer.Option("--dataset", help="Task file or dataset name.")]
+SeedOpt = Annotated[int, typer.Option("--seed")]
+TemperatureOpt = Annotated[float, typer.Option("--temperature")]
+TopPOpt = Annotated[float, typer.Option("--top-p")]
+MaxNewTokensOpt = Annotated[int, typer.Option("--max-new-tokens")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", help="Only the first N tasks.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Evaluation YAML (its limits).")]
+ChunkSizeOpt = Annotated[int, typer.Option("--chunk-size", help="Tasks per generation and sandbox batch.")]
 
 
 @contextmanager
@@ -80,9 +88,9 @@ def _write(output: Path, rows: list[dict[str, Any]]) -> None:
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
 
 
-def _check_sampling(n: int, temperature: float, max_new_tokens: int, chunk_size: int) -> None:
+def _check_sampling(n: int, temperature: float, max_new_tokens: int, chunk_size: int, n_flag: str = "--n") -> None:
     if n < 1:
-        raise InputError(f"--n ({n}) must be >= 1")
+        raise InputError(f"{n_flag} ({n}) must be >= 1")
     if temperature < 0:
         raise InputError(f"--temperature ({temperature}) must be >= 0")
     if max_new_tokens < 1:
@@ -94,21 +102,21 @@ def _check_sampling(n: int, temperature: float, max_new_tokens: int, chunk_size:
 @rm_app.command("pairs")
 def rm_pairs_command(
     model: Annotated[str, typer.Option("--model", help="Local path (or cached hub id) of the causal LM that samples.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Task file or dataset name.")],
+    dataset: DatasetOpt,
     output: Annotated[Path, typer.Option("--output", help="Pairs JSONL (prompt, chosen, rejected...).")],
     n: Annotated[int, typer.Option("--n", help="Programs sampled per task.")] = 16,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
-    top_p: Annotated[float, typer.Option("--top-p")] = 1.0,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 512,
+    seed: SeedOpt = 0,
+    temperature: TemperatureOpt = 1.0,
+    top_p: TopPOpt = 1.0,
+    max_new_tokens: MaxNewTokensOpt = 512,
     tests: TestsOpt = "all",
     min_chosen: Annotated[float, typer.Option("--min-chosen", help="The better program passes at least this share.")] = 0.8,
     min_gap: Annotated[float, typer.Option("--min-gap", help="...and beats the worse by at least this much.")] = 0.4,
     min_rejected: Annotated[float, typer.Option("--min-rejected", help="The worse passes more than this share.")] = 0.0,
     max_pairs_per_task: Annotated[int | None, typer.Option("--max-pairs-per-task")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N tasks.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Evaluation YAML (its limits).")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Tasks per generation and sandbox batch.")] = 16,
+    limit: LimitOpt = None,
+    config: ConfigOpt = None,
+    chunk_size: ChunkSizeOpt = 16,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Sample N programs per task, run them on the task's tests, keep AceCoder's (better, worse) pairs."""
@@ -147,7 +155,7 @@ def rm_train_command(
     learning_rate: Annotated[float, typer.Option("--learning-rate")] = 1e-5,
     max_length: Annotated[int, typer.Option("--max-length", help="Longer pairs are left out.")] = 1024,
     eval_fraction: Annotated[float, typer.Option("--eval-fraction", help="Share of tasks held out for accuracy.")] = 0.1,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: SeedOpt = 0,
     bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast (accelerators only).")] = False,
     center_rewards: Annotated[float | None, typer.Option("--center-rewards", help="TRL's centring coefficient.")] = None,
     save_steps: Annotated[int, typer.Option("--save-steps", help="Steps between checkpoints.")] = 200,
@@ -181,7 +189,7 @@ def _rho(value: float | None) -> str:
 @dpo_app.command("pairs")
 def dpo_pairs_command(
     model: Annotated[str, typer.Option("--model", help="Local path (or cached hub id) of the causal LM.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Task file or dataset name.")],
+    dataset: DatasetOpt,
     output: Annotated[Path, typer.Option("--output", help="Pairs JSONL; the verification report goes beside it.")],
     codes: Annotated[int, typer.Option("--codes", help="Programs sampled per task.")] = 15,
     tests: Annotated[int, typer.Option("--tests", help="Most model-written tests kept per task.")] = 15,
@@ -194,14 +202,14 @@ def dpo_pairs_command(
     trust: Annotated[float, typer.Option("--trust", help="A model test is trusted at this share of the best test score.")] = 0.5,
     min_speedup: Annotated[float, typer.Option("--min-speedup", help="Efficiency pairs: slowest / fastest CPU time.")] = 1.5,
     timing_repeats: Annotated[int, typer.Option("--timing-repeats", help="More timed runs of the efficiency candidates.")] = 3,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    temperature: Annotated[float, typer.Option("--temperature")] = 1.0,
-    top_p: Annotated[float, typer.Option("--top-p")] = 1.0,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 512,
+    seed: SeedOpt = 0,
+    temperature: TemperatureOpt = 1.0,
+    top_p: TopPOpt = 1.0,
+    max_new_tokens: MaxNewTokensOpt = 512,
     test_max_new_tokens: Annotated[int, typer.Option("--test-max-new-tokens")] = 512,
-    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N tasks.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Evaluation YAML (its limits).")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Tasks per generation and sandbox batch.")] = 8,
+    limit: LimitOpt = None,
+    config: ConfigOpt = None,
+    chunk_size: ChunkSizeOpt = 8,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Programs and tests from the model, one program x test matrix in the sandbox, mutual verification, pairs."""
@@ -209,7 +217,7 @@ def dpo_pairs_command(
     from codeeval_rl.preference.verify import CodeDpoSettings, build_dpo_pairs
     from codeeval_rl.rl.policy import LLMAdapter
 
-    _check_sampling(codes, temperature, max_new_tokens, chunk_size)
+    _check_sampling(codes, temperature, max_new_tokens, chunk_size, n_flag="--codes")
     if tests_from not in ("model", "task", "both"):
         raise InputError(f"--tests-from {tests_from!r}: expected model, task or both")
     if task_tests not in ("public", "all"):
@@ -256,7 +264,7 @@ def dpo_train_command(
     rpo_alpha: Annotated[float | None, typer.Option("--rpo-alpha", help="Add this weight x SFT loss on the chosen (RPO).")] = None,
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Train only on this pair kind (repeatable).")] = None,
     max_length: Annotated[int, typer.Option("--max-length")] = 1024,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: SeedOpt = 0,
     bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast (accelerators only).")] = False,
     save_steps: Annotated[int, typer.Option("--save-steps")] = 200,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in OUTPUT.")] = False,
