@@ -28,7 +28,7 @@ import json
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -93,7 +93,10 @@ class _Tables:
     jobs: Any
     samples: Any
     audit: Any
-    all: tuple[Any, ...] = field(default=())
+
+    @property
+    def all(self) -> tuple[Any, ...]:
+        return (self.jobs, self.samples, self.audit)
 
 
 @lru_cache(maxsize=1)
@@ -144,7 +147,7 @@ def _tables() -> _Tables:
         Index("ix_service_audit_at", "at"),
         Index("ix_service_audit_key", "key_name", "at"),
     )
-    return _Tables(md, jobs, samples, audit, (jobs, samples, audit))
+    return _Tables(md, jobs, samples, audit)
 
 
 def _job(m: Mapping[str, Any]) -> JobInfo:
