@@ -276,7 +276,7 @@ def create_app(settings: ServiceSettings | None = None, *, service: Service | No
             ks = svc.check_ks(body.k)
             ids = await svc.in_store(svc.task_ids, body.dataset, body.tasks)
             samples = [s.model_dump() for s in body.samples]
-            _check_samples(samples, ids, 0)
+            _check_samples(samples, ids)
             if len(samples) > svc.settings.max_samples:
                 raise InputError(f"{len(samples)} samples; this server takes at most {svc.settings.max_samples} per job")
             job_id = svc.new_job_id()
@@ -301,7 +301,7 @@ def create_app(settings: ServiceSettings | None = None, *, service: Service | No
         log.info(json.dumps({"event": "job_accepted", "job": job_id, "key": owner.name, "samples": total}))
         return _json(job.to_dict(), 202)
 
-    def _check_samples(samples: list[dict[str, Any]], ids: set[str], start: int) -> None:
+    def _check_samples(samples: list[dict[str, Any]], ids: set[str]) -> None:
         unknown = sorted({s["task_id"] for s in samples if s["task_id"] not in ids})
         if unknown:
             shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
