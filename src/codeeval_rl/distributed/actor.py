@@ -89,9 +89,6 @@ class SandboxActor:
                 box.preload(name, source)
             self._preload_key = key
 
-    def pid(self) -> int:
-        return os.getpid()
-
     def close(self) -> None:
         with self._lock:
             if self._sandbox is not None:
