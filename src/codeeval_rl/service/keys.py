@@ -50,6 +50,11 @@ _KEY = re.compile(r"^cek_([0-9a-f]{12})_([0-9a-f]{64})$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
+def _digest(salt: str, secret: str) -> str:
+    """``sha256(salt + secret)`` as the keys file stores it (``salt`` in hex)."""
+    return hashlib.sha256(bytes.fromhex(salt) + secret.encode()).hexdigest()
+
+
 def default_keys_file() -> Path:
     return Path(os.environ.get("CODEEVAL_KEYS_FILE") or DEFAULT_KEYS_FILE).expanduser()
 
@@ -74,8 +79,7 @@ class KeyRecord:
         return self.revoked_at is None
 
     def matches(self, secret: str) -> bool:
-        digest = hashlib.sha256(bytes.fromhex(self.salt) + secret.encode()).hexdigest()
-        return hmac.compare_digest(digest, self.hash)
+        return hmac.compare_digest(_digest(self.salt, secret), self.hash)
 
     def public(self) -> dict[str, Any]:
         """What ``keys list`` shows: everything but the salt and the hash."""
@@ -146,7 +150,7 @@ def create_key(path: str | os.PathLike[str], name: str, role: str, *, rate: floa
     secret = secrets.token_hex(32)
     salt = secrets.token_hex(16)
     record = KeyRecord(id=key_id, name=name, role=role, salt=salt,
-                       hash=hashlib.sha256(bytes.fromhex(salt) + secret.encode()).hexdigest(),
+                       hash=_digest(salt, secret),
                        created_at=time.time(), rate=rate, max_concurrent=max_concurrent)
     save_keys(path, [*records, record])
     return f"{_PREFIX}_{key_id}_{secret}", record
