@@ -4,6 +4,7 @@ the real sandbox: exact pass rates, exact pairs, a resume that reuses finished c
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -12,7 +13,7 @@ from codeeval_rl.errors import InputError
 from codeeval_rl.evaluation import Evaluator
 from codeeval_rl.preference.pairs import PairRule
 from codeeval_rl.preference.reward_pairs import build_reward_pairs
-from codeeval_rl.preference.sampling import chunk_seed, run_chunks, sample_and_score
+from codeeval_rl.preference.sampling import chunk_seed, run_chunks, sample_and_score, seed_chunk
 from codeeval_rl.rl.policy import FakePolicy
 from codeeval_rl.types import Task, TestCase
 
@@ -105,4 +106,11 @@ def test_run_chunks_resumes_from_its_journal(tmp_path):
 def test_chunk_seeds_differ_and_do_not_depend_on_order():
     seeds = {chunk_seed(0, c) for c in range(1000)} | {chunk_seed(1, c) for c in range(1000)}
     assert len(seeds) == 2000
-    assert json.dumps(chunk_seed(5, 3)) == json.dumps(chunk_seed(5, 3))
+    assert all(0 <= s < 2**31 - 1 for s in seeds)
+    # chunk 3 draws the same numbers whether or not other chunks drew before it
+    seed_chunk(5, 3)
+    alone = [random.random() for _ in range(3)]
+    seed_chunk(5, 0)
+    random.random()
+    seed_chunk(5, 3)
+    assert [random.random() for _ in range(3)] == alone
