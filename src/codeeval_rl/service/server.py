@@ -64,8 +64,8 @@ def serve(settings: ServiceSettings, *, graceful_s: int = 30) -> None:
     configure_logging()
     app = create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=False, log_config=None,
-                            loop="uvloop" if _best("uvloop", "") else "asyncio",
-                            http="httptools" if _best("httptools", "") else "h11",
+                            loop=_best("uvloop", "asyncio"),
+                            http=_best("httptools", "h11"),
                             timeout_graceful_shutdown=graceful_s, backlog=2048)
     server = uvicorn.Server(config)
     started = time.time()
