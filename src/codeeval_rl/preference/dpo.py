@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from codeeval_rl.config import check_ranges
-from codeeval_rl.errors import ConfigError, InputError, TrainingError, require
+from codeeval_rl.errors import ConfigError, InputError, require
+from codeeval_rl.preference._trl import common_args, train
 
 __all__ = ["DPO_INFO_FILE", "DpoTrainResult", "DpoTrainSettings", "tokenize_pairs", "train_dpo"]
 
@@ -137,28 +137,11 @@ def train_dpo(rows: Sequence[Mapping[str, Any]], model: str | os.PathLike[str] |
     loss_type, weights = (["sigmoid"], None) if settings.rpo_alpha is None else (["sigmoid", "sft"],
                                                                                [1.0, settings.rpo_alpha])
     out = Path(output)
-    config = DPOConfig(
-        output_dir=str(out / "checkpoints"), num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate,
-        lr_scheduler_type="linear", beta=settings.beta, loss_type=loss_type, loss_weights=weights,
-        max_length=settings.max_length, bf16=settings.bf16, fp16=False, activation_checkpointing=False,
-        seed=settings.seed, data_seed=settings.seed, save_strategy="steps", save_steps=settings.save_steps,
-        save_total_limit=2, logging_steps=max(1, min(10, settings.save_steps)), report_to=[],
-        disable_tqdm=not progress, dataloader_num_workers=0, use_cpu=cpu)
+    config = DPOConfig(**common_args(settings, out, progress=progress, cpu=cpu), beta=settings.beta,
+                       loss_type=loss_type, loss_weights=weights)
     trainer = _trainer_class()(model=policy.model, ref_model=reference, args=config,
                                train_dataset=datasets.Dataset.from_list(encoded), processing_class=policy.tokenizer)
-    if not progress:  # quiet: no per-step log lines either
-        from transformers.trainer_callback import PrinterCallback
-
-        trainer.remove_callback(PrinterCallback)
-    checkpoint = True if resume and any((out / "checkpoints").glob("checkpoint-*")) else None
-    try:
-        result = trainer.train(resume_from_checkpoint=checkpoint)
-    except ValueError as exc:
-        raise TrainingError(f"DPO training failed: {exc}") from None
-    loss = float(result.training_loss) if result.training_loss is not None else None
-    if loss is not None and not math.isfinite(loss):
-        raise TrainingError(f"DPO training loss is {loss}; lower the learning rate")
+    loss = train(trainer, out, resume=resume, progress=progress, what="DPO")
     policy.model = trainer.model
     policy.model.eval()
     out.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from codeeval_rl.config import check_ranges
-from codeeval_rl.errors import ConfigError, InputError, TrainingError, require
+from codeeval_rl.errors import ConfigError, InputError, require
+from codeeval_rl.preference._trl import common_args, train
 from codeeval_rl.preference.loss import bradley_terry_loss, pair_accuracy
 
 __all__ = ["INFO_FILE", "RewardModel", "RewardTrainResult", "RewardTrainSettings", "load_sequence_classifier",
@@ -242,30 +243,11 @@ def train_reward_model(rows: Sequence[Mapping[str, Any]], base: str | os.PathLik
     cpu = not torch.cuda.is_available()
     if settings.bf16 and cpu:
         raise ConfigError("rm train bf16 = True: bfloat16 training needs an accelerator; train in fp32 on the CPU")
-    config = RewardConfig(
-        output_dir=str(out / "checkpoints"), num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size, learning_rate=settings.learning_rate,
-        lr_scheduler_type="linear", bf16=settings.bf16, fp16=False,
-        activation_checkpointing=False, max_length=settings.max_length, seed=settings.seed, data_seed=settings.seed,
-        center_rewards_coefficient=settings.center_rewards_coefficient, save_strategy="steps",
-        save_steps=settings.save_steps, save_total_limit=2, logging_steps=max(1, min(10, settings.save_steps)),
-        report_to=[], disable_tqdm=not progress, dataloader_num_workers=0, use_cpu=cpu)
+    config = RewardConfig(**common_args(settings, out, progress=progress, cpu=cpu),
+                          center_rewards_coefficient=settings.center_rewards_coefficient)
     trainer = RewardTrainer(model=model, args=config, train_dataset=datasets.Dataset.from_list(train_enc),
                             processing_class=tokenizer)
-    if not progress:  # quiet: no per-step log lines either
-        from transformers.trainer_callback import PrinterCallback
-
-        trainer.remove_callback(PrinterCallback)
-    checkpoint = None
-    if resume and (out / "checkpoints").is_dir() and any((out / "checkpoints").glob("checkpoint-*")):
-        checkpoint = True
-    try:
-        result = trainer.train(resume_from_checkpoint=checkpoint)
-    except ValueError as exc:
-        raise TrainingError(f"reward model training failed: {exc}") from None
-    train_loss = float(result.training_loss) if result.training_loss is not None else None
-    if train_loss is not None and not math.isfinite(train_loss):
-        raise TrainingError(f"reward model training loss is {train_loss}; lower the learning rate")
+    train_loss = train(trainer, out, resume=resume, progress=progress, what="reward model")
     out.mkdir(parents=True, exist_ok=True)
     trainer.save_model(str(out))
     tokenizer.save_pretrained(str(out))
