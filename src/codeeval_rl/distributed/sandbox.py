@@ -52,7 +52,7 @@ from typing import Any, Self
 
 from codeeval_rl.config import RaySettings, SandboxSettings, load_sandbox_settings, parse_settings
 from codeeval_rl.distributed.actor import Preloads, SandboxActor, local_sandbox
-from codeeval_rl.distributed.cluster import Cluster, connect, disconnect, ray_module
+from codeeval_rl.distributed.cluster import Cluster, _first_line, connect, disconnect, ray_module
 from codeeval_rl.distributed.ledger import Chunk, Ledger
 from codeeval_rl.errors import CodeEvalError, InputError, SandboxError, SandboxUnavailable
 from codeeval_rl.types import ExecutionResult, Limits, Program
@@ -68,11 +68,6 @@ def _lost_errors(ray: Any) -> tuple[type[BaseException], ...]:
     ex = ray.exceptions
     names = ("RayActorError", "WorkerCrashedError", "ObjectLostError", "NodeDiedError", "OutOfMemoryError")
     return tuple(getattr(ex, n) for n in names if hasattr(ex, n))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
 
 
 @dataclass
@@ -330,7 +325,7 @@ class RaySandbox:
                 try:
                     results = ray.get(ref)
                 except lost as exc:
-                    reason = _one_line(exc)
+                    reason = _first_line(exc)
                     self.lost_chunks += 1
                     self._mark_lost(flight, reason)
                     pairs = ledger.lose(flight.chunk, reason)
@@ -402,7 +397,7 @@ class RaySandbox:
                 return
             except Exception as exc:  # noqa: BLE001 - its sandbox could not start
                 actor.probe = None
-                actor.dead = _one_line(_cause(exc))
+                actor.dead = _first_line(_cause(exc))
                 return
             actor.probe = None
             actor.ready = True
@@ -448,7 +443,7 @@ def _cause(exc: BaseException) -> BaseException:
         return cause
     if isinstance(exc, CodeEvalError) and not hasattr(exc, "cause"):
         return exc
-    return SandboxError(f"a Ray sandbox actor failed: {_one_line(cause or exc)}")
+    return SandboxError(f"a Ray sandbox actor failed: {_first_line(cause or exc)}")
 
 
 def open_sandbox(settings: SandboxSettings | str | os.PathLike[str] | None = None,
