@@ -195,13 +195,10 @@ def list_profiles(root: Path | None = None) -> list[dict[str, Any]]:
     root = root or default_profiles_dir()
     rows = []
     for spec in PROFILES.values():
-        built = spec.builtin or (root / spec.name / MANIFEST).is_file()
-        manifest: Mapping[str, Any] = {}
-        if built and not spec.builtin:
-            try:
-                manifest = json.loads((root / spec.name / MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                built = False
+        try:
+            manifest, built = load_profile(spec.name, root).manifest, True
+        except InputError:  # not built, or unreadable
+            manifest, built = {}, False
         rows.append({"name": spec.name, "language": spec.language, "built": built,
                      "description": spec.description, "packages": dict(manifest.get("packages", {})),
                      "path": "" if spec.builtin else str(root / spec.name)})
