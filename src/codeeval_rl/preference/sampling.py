@@ -1,6 +1,6 @@
 """Sample programs for tasks and score them on the tasks' tests, in seeded, resumable chunks.
 
-Both pair builders (reward-model pairs and CodeDPO pairs) and the benchmark run a long job
+Both pair builders (reward-model pairs and CodeDPO pairs) run a long job
 of the same shape: for a chunk of tasks, generate with the policy, run the sandbox, keep
 plain JSON per task. :func:`run_chunks` runs such a job chunk by chunk and appends each
 finished chunk to a journal (JSON Lines next to the output), so a killed run started again
