@@ -55,7 +55,10 @@ def test_every_maker_contributes_and_inputs_are_literal_and_deterministic(tmp_pa
         by_source.setdefault(i.source, []).append(i.args)
     assert "'ab', 4" in by_source["doctest"]
     assert {"'x', 3", "'yy', 1", "'abc', width=7"} <= set(by_source["callsite"])
-    assert any("1" in a for a in by_source.get("literal", [])) or by_source.get("literal")
+    literal = set(by_source["literal"])
+    assert {"'*'", "'ab*'", "'*ab'"} <= literal  # the string constant, and it inside others
+    assert {"'*', 4", "'*', 6"} <= literal  # the integer default 5, one off either way
+    assert any(a.strip("'").endswith("0") for a in literal)  # a match of the pattern \d+$
     assert by_source.get("boundary") and by_source.get("hypothesis")
     for i in inputs:  # every input is a literal argument list
         call = ast.parse(f"f({i.args})", mode="eval").body

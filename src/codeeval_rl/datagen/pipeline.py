@@ -587,22 +587,18 @@ def _generate_javascript(root: Path, settings: GenerateSettings, sandbox: Any, w
     finally:
         if own_sandbox:
             sandbox.close()
-    by_stage = {s.stage: s for s in js.stages}
-    stages = []
-    for stage in STAGES:
-        own = next(s for s in tally.stages() if s.stage == stage)
-        if stage in ("masking", "check"):
-            js_check = by_stage.get("check")
-            if stage == "check" and js_check is not None:
-                own = StageCount("check", len(tasks), own.dropped + js_check.dropped,
-                                 tuple(sorted((dict(own.reasons) | dict(js_check.reasons)).items())))
-            stages.append(own)
-        elif stage == "written":
-            stages.append(StageCount("written", len(tasks)))
-        elif stage in by_stage:
-            stages.append(by_stage[stage])
-        elif stage == "question":
-            stages.append(StageCount("question", len(js.tasks)))
+    # The JavaScript path's own stage counts, then ours for the stages run here (masking, the
+    # check of masked tasks, added to the path's own check) and the tasks written.
+    tally.keep("written", len(tasks))
+    ours = {s.stage: s for s in tally.stages()}
+    theirs = {s.stage: s for s in js.stages}
+    if "check" in theirs:
+        reasons = Counter(dict(ours["check"].reasons)) + Counter(dict(theirs["check"].reasons))
+        ours["check"] = StageCount("check", len(tasks), ours["check"].dropped + theirs["check"].dropped,
+                                   tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))))
+    ours["question"] = StageCount("question", len(js.tasks))
+    stages = [ours[st] if st in ("question", "masking", "check", "written") else theirs.get(st, ours[st])
+              for st in STAGES]
     stages.extend(s for s in js.stages if s.stage in ("selection", "mutants"))
     return Generation(tuple(tasks), tuple(stages), js.skipped_files, masked, mutants_total, mutants_killed,
                       (ident.kind, ident.value), licence)
